@@ -1,0 +1,53 @@
+// `cclocald logs [-f] [--engine]`: print the daemon's or the engine's log, and follow it.
+// Following uses chokidar so a rotation (engine.log → engine.log.1 at each engine start) is
+// seen as the file starting over.
+import { closeSync, createReadStream, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import chokidar from 'chokidar';
+import { currentPaths } from './connect-home.js';
+
+function copyRange(path: string, from: number): number {
+  let fd: number;
+  try { fd = openSync(path, 'r'); } catch { return from; }
+  try {
+    const size = statSync(path).size;
+    if (size < from) from = 0; // replaced by a new, shorter file
+    const buf = Buffer.alloc(64 * 1024);
+    let pos = from;
+    while (pos < size) {
+      const n = readSync(fd, buf, 0, Math.min(buf.length, size - pos), pos);
+      if (n <= 0) break;
+      process.stdout.write(buf.subarray(0, n));
+      pos += n;
+    }
+    return pos;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export async function logsCommand(opts: { follow?: boolean; engine?: boolean }): Promise<number> {
+  const paths = currentPaths();
+  const file = opts.engine ? paths.engineLog : paths.daemonLog;
+  if (!opts.follow) {
+    if (!existsSync(file)) {
+      process.stderr.write(`cclocald: no log yet at ${file}\n`);
+      return 1;
+    }
+    await new Promise<void>((resolve, reject) => createReadStream(file).on('end', resolve).on('error', reject).pipe(process.stdout, { end: false }));
+    return 0;
+  }
+  let pos = copyRange(file, 0);
+  const watcher = chokidar.watch(dirname(file), { depth: 0, ignoreInitial: true });
+  watcher.on('all', (event, changed) => {
+    if (basename(changed) !== basename(file)) return;
+    if (event === 'add') pos = 0;
+    if (event === 'add' || event === 'change') pos = copyRange(file, pos);
+  });
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await watcher.close();
+  return 0;
+}

@@ -1,0 +1,151 @@
+// The environment of the contract plus $CCLOCAL_HOME/config.json → one frozen Config.
+// Read once, in run.ts; nothing else in the daemon reads process.env.
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { homeDir, homePaths, type HomePaths } from './protocol/paths.js';
+
+/** Tunables a person (or a test) may set in config.json; production defaults below. */
+export interface Tunables {
+  /** How often /health is asked while the engine starts. */
+  healthPollMs: number;
+  /** How often the HF cache folder is measured for download progress. */
+  progressIntervalMs: number;
+  /** Give up a start after this long with neither download progress nor readiness (seed: 240 s). */
+  stallTimeoutMs: number;
+  /** A download counts as finished after this long without growth. */
+  downloadQuietMs: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  crashLoopMax: number;
+  crashLoopWindowMs: number;
+  /** SIGTERM → SIGKILL grace: uvicorn may wait for a generation in flight. */
+  stopGraceMs: number;
+  /** Prompt-token budget when nothing smaller was decided. */
+  defaultContextWindow: number;
+  /** Halving after OOMs stops here: below it Claude Code's own system prompt no longer fits. */
+  contextFloor: number;
+  /** The engine's loopback port; 0 lets the daemon pick a free one at each start. */
+  enginePort: number;
+  /** How often /v1/status is read for Metal memory while ready. */
+  memoryPollMs: number;
+  /** Load the last model again when the daemon starts (keeps it warm across daemon restarts). */
+  autoload: boolean;
+  /** Desktop notifications on crashes. */
+  notify: boolean;
+  /** Which platform's commands to use (darwin or linux); defaults to this machine's. */
+  platform: 'darwin' | 'linux';
+}
+
+export const DEFAULT_TUNABLES: Readonly<Tunables> = Object.freeze({
+  healthPollMs: 500,
+  progressIntervalMs: 1000,
+  stallTimeoutMs: 240_000,
+  downloadQuietMs: 5000,
+  backoffBaseMs: 2000,
+  backoffMaxMs: 60_000,
+  crashLoopMax: 5,
+  crashLoopWindowMs: 600_000,
+  stopGraceMs: 15_000,
+  defaultContextWindow: 32768,
+  contextFloor: 4096,
+  enginePort: 0,
+  memoryPollMs: 5000,
+  autoload: true,
+  notify: true,
+  platform: process.platform === 'darwin' ? 'darwin' : 'linux',
+});
+
+export interface Config extends Tunables {
+  paths: HomePaths;
+  /** The Anthropic-API endpoint's port on 127.0.0.1. */
+  port: number;
+  /** CCLOCAL_ENGINE_BIN when set. */
+  engineBinEnv: string | undefined;
+  /** Where Hugging Face puts models--org--name folders. */
+  hfHubCache: string;
+  /** The package root (where ./install.sh puts .venv), found from this file, never from argv[0]. */
+  installRoot: string;
+  pathVar: string;
+  /** The environment the engine inherits, without Anthropic credentials. */
+  engineBaseEnv: Readonly<Record<string, string>>;
+}
+
+export class ConfigError extends Error {}
+
+// daemon/config.ts and dist/daemon/config.js sit one and two levels under the package root.
+function packageRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const up = resolve(here, '..');
+  return up.endsWith(`${'/'}dist`) ? resolve(up, '..') : up;
+}
+
+export function hfHubCacheDir(env: NodeJS.ProcessEnv): string {
+  if (env.HF_HUB_CACHE) return resolve(env.HF_HUB_CACHE);
+  if (env.HF_HOME) return join(resolve(env.HF_HOME), 'hub');
+  return join(homedir(), '.cache', 'huggingface', 'hub');
+}
+
+function parsePort(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 8000;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new ConfigError(`CCLOCAL_PORT must be a port number (1-65535), got "${raw}"`);
+  return n;
+}
+
+function readTunables(path: string): Tunables {
+  let raw: string;
+  try {
+    raw = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ...DEFAULT_TUNABLES };
+    throw new ConfigError(`cannot read ${path}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (err) {
+    throw new ConfigError(`${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(`${path} must hold a JSON object`);
+  const out: Tunables = { ...DEFAULT_TUNABLES };
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!(key in DEFAULT_TUNABLES)) throw new ConfigError(`${path}: unknown setting "${key}" (known: ${Object.keys(DEFAULT_TUNABLES).join(', ')})`);
+    const k = key as keyof Tunables;
+    const def = DEFAULT_TUNABLES[k];
+    if (k === 'platform') {
+      if (value !== 'darwin' && value !== 'linux') throw new ConfigError(`${path}: platform must be "darwin" or "linux"`);
+      out.platform = value;
+    } else if (typeof def === 'boolean') {
+      if (typeof value !== 'boolean') throw new ConfigError(`${path}: ${key} must be true or false`);
+      (out as unknown as Record<string, unknown>)[k] = value;
+    } else {
+      const min = k === 'enginePort' ? 0 : 1;
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw new ConfigError(`${path}: ${key} must be an integer ≥ ${min}`);
+      (out as unknown as Record<string, unknown>)[k] = value;
+    }
+  }
+  if (out.contextFloor > out.defaultContextWindow) throw new ConfigError(`${path}: contextFloor is above defaultContextWindow`);
+  return out;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const paths = homePaths(homeDir(env));
+  const tunables = readTunables(paths.config);
+  const engineBaseEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    // A real key must never reach a local server (seed #10), not even through the engine's env.
+    if (v !== undefined && k !== 'ANTHROPIC_API_KEY' && k !== 'ANTHROPIC_AUTH_TOKEN') engineBaseEnv[k] = v;
+  }
+  return Object.freeze({
+    ...tunables,
+    paths,
+    port: parsePort(env.CCLOCAL_PORT),
+    engineBinEnv: env.CCLOCAL_ENGINE_BIN || undefined,
+    hfHubCache: hfHubCacheDir(env),
+    installRoot: packageRoot(),
+    pathVar: env.PATH ?? '',
+    engineBaseEnv: Object.freeze(engineBaseEnv),
+  });
+}

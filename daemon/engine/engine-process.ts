@@ -1,0 +1,171 @@
+// The only code that spawns or signals the engine. The engine runs in its own process group
+// (detached) and writes straight into engine.log through an inherited fd, so it keeps logging
+// even if the daemon dies, and a later daemon can read why it died.
+// execa's `cleanup` does nothing for detached children (lib/terminate/cleanup.js), hence the
+// exit hook below that takes every live engine group down with the daemon.
+import { closeSync, fstatSync, openSync, readSync, renameSync } from 'node:fs';
+import { execa } from 'execa';
+import { isHealthyBody } from './vllm-mlx.js';
+
+export interface EngineSpec {
+  bin: string;
+  argv: string[];
+  env: Record<string, string>;
+  logPath: string;
+  healthUrl: string;
+  healthPollMs: number;
+}
+
+export interface EngineExit {
+  exitCode: number | null;
+  signal: string | null;
+  /** The end of engine.log when the process was gone. */
+  logTail: string;
+}
+
+export interface EngineHandle {
+  readonly pid: number;
+  /** Resolves once, when the process is gone (however it went). */
+  readonly exited: Promise<EngineExit>;
+  /** Resolves when /health first says "healthy"; never resolves if the engine dies first. */
+  readonly healthy: Promise<void>;
+  /** SIGTERM to the group, SIGKILL after graceMs. */
+  stop(graceMs: number): Promise<EngineExit>;
+}
+
+const live = new Set<number>();
+let hookInstalled = false;
+function installExitHook(): void {
+  if (hookInstalled) return;
+  hookInstalled = true;
+  process.on('exit', () => { for (const pid of live) signalGroup(pid, 'SIGKILL'); });
+}
+
+/** Signals the engine's whole process group (the engine is always its group's leader). */
+export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** engine.log → engine.log.1, so the log of a crashed run can be read after the restart. */
+export function rotateLog(path: string): void {
+  try { renameSync(path, `${path}.1`); } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+export function readLogTail(path: string, maxBytes = 16 * 1024): string {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const size = fstatSync(fd).size;
+    const len = Math.min(size, maxBytes);
+    const buf = Buffer.alloc(len);
+    readSync(fd, buf, 0, len, size - len);
+    return buf.toString('utf8');
+  } catch {
+    return '';
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+export function startEngine(spec: EngineSpec): EngineHandle {
+  installExitHook();
+  rotateLog(spec.logPath);
+  const logFd = openSync(spec.logPath, 'a', 0o600);
+  // execa's types accept only literal fd numbers; any open fd is valid at run time.
+  const spawnWith = (fd: number) => execa(spec.bin, spec.argv, {
+    detached: true, env: spec.env, extendEnv: false, stdin: 'ignore', stdout: fd as 3, stderr: fd as 3,
+    reject: false, cleanup: false, buffer: false,
+  });
+  let child: ReturnType<typeof spawnWith>;
+  try {
+    child = spawnWith(logFd);
+  } finally {
+    closeSync(logFd); // the child holds its own copy
+  }
+  const pid = child.pid;
+  if (pid === undefined) {
+    const exited = Promise.resolve(child).then((r) => ({ exitCode: r.exitCode ?? null, signal: r.signal ?? null, logTail: String(r.message ?? '') }));
+    return { pid: -1, exited, healthy: new Promise(() => {}), stop: () => exited };
+  }
+  live.add(pid);
+  const exited: Promise<EngineExit> = Promise.resolve(child).then((r) => {
+    live.delete(pid);
+    return { exitCode: r.exitCode ?? null, signal: r.signal ?? null, logTail: readLogTail(spec.logPath) };
+  });
+  return handleFor(pid, exited, spec.healthUrl, spec.healthPollMs);
+}
+
+/** Takes over an engine a previous daemon started (found from engine.json). */
+export function adoptEngine(pid: number, logPath: string, healthUrl: string, pollMs: number): EngineHandle {
+  installExitHook();
+  live.add(pid);
+  // Not our child: no exit status to wait on, so its death is noticed by signal 0.
+  const exited = new Promise<EngineExit>((resolve) => {
+    const timer = setInterval(() => {
+      if (!isProcessAlive(pid)) {
+        clearInterval(timer);
+        live.delete(pid);
+        resolve({ exitCode: null, signal: null, logTail: readLogTail(logPath) });
+      }
+    }, pollMs);
+  });
+  return handleFor(pid, exited, healthUrl, pollMs);
+}
+
+function handleFor(pid: number, exited: Promise<EngineExit>, healthUrl: string, pollMs: number): EngineHandle {
+  let gone = false;
+  void exited.then(() => { gone = true; });
+  const healthy = new Promise<void>((resolve) => {
+    const poll = async () => {
+      if (gone) return;
+      if (await probeHealthy(healthUrl)) { resolve(); return; }
+      if (!gone) setTimeout(poll, pollMs).unref();
+    };
+    void poll();
+  });
+  return {
+    pid,
+    exited,
+    healthy,
+    async stop(graceMs: number) {
+      if (gone) return exited;
+      signalGroup(pid, 'SIGTERM');
+      const timer = setTimeout(() => signalGroup(pid, 'SIGKILL'), graceMs);
+      const result = await exited;
+      clearTimeout(timer);
+      // The leader is gone; make sure no worker of its group outlives it.
+      signalGroup(pid, 'SIGKILL');
+      return result;
+    },
+  };
+}
+
+export function isProcessAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+export async function probeHealthy(url: string, timeoutMs = 2000): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    if (!res.ok) return false;
+    return isHealthyBody(await res.json());
+  } catch {
+    return false;
+  }
+}
+
+export async function probeJson(url: string, timeoutMs = 2000): Promise<unknown> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    return res.ok ? await res.json() : null;
+  } catch {
+    return null;
+  }
+}

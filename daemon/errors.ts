@@ -1,0 +1,47 @@
+// Errors that cross the socket: a stable reason, a message, and a hint a person can act on.
+// Each reason's wording is written once, here.
+import { ErrorCode, type ErrorData, type ErrorReason } from './protocol/protocol.js';
+
+const CODE_OF: Record<ErrorReason, number> = {
+  'engine-missing': ErrorCode.EngineMissing,
+  'unknown-model': ErrorCode.UnknownModel,
+  'port-in-use': ErrorCode.PortInUse,
+  'disk-full': ErrorCode.DiskFull,
+  'engine-failed': ErrorCode.EngineFailed,
+  cancelled: ErrorCode.Cancelled,
+  'shutting-down': ErrorCode.ShuttingDown,
+  'invalid-params': ErrorCode.InvalidParams,
+  internal: ErrorCode.Internal,
+};
+
+export class DaemonError extends Error {
+  readonly code: number;
+  readonly data: ErrorData;
+  constructor(reason: ErrorReason, message: string, hint?: string, detail?: Record<string, unknown>) {
+    super(message);
+    this.code = CODE_OF[reason];
+    this.data = { reason, ...(hint ? { hint } : {}), ...(detail ? { detail } : {}) };
+  }
+  get reason(): ErrorReason { return this.data.reason; }
+}
+
+export const engineMissing = (searched: string[], hint: string) =>
+  new DaemonError('engine-missing', `vllm-mlx not found (looked at ${searched.join(', ') || 'nothing'})`, hint, { searched });
+
+export const unknownModel = (name: string, known: string[]) =>
+  new DaemonError('unknown-model', `unknown model "${name}"`, `use a catalog name (${known.join(', ')}) or a full Hugging Face id such as org/name`);
+
+export const portInUse = (port: number) =>
+  new DaemonError('port-in-use', `port ${port} on 127.0.0.1 is already in use`, 'free it, or set enginePort in config.json to 0 to let cclocald pick one', { port });
+
+export const engineFailed = (message: string) =>
+  new DaemonError('engine-failed', message, 'read `cclocald logs --engine`, fix the cause, then `cclocald load <model>`');
+
+export const cancelled = (why: string) => new DaemonError('cancelled', why);
+
+export const shuttingDown = () => new DaemonError('shutting-down', 'cclocald is shutting down', 'start it again with `cclocald start`');
+
+export const invalidParams = (message: string) => new DaemonError('invalid-params', message);
+
+export const diskFull = (path: string) =>
+  new DaemonError('disk-full', `no space left to write ${path}`, 'free some disk space; nothing was lost, the previous file is intact');

@@ -1,0 +1,45 @@
+// cclocald's commands: parse, call one function, set the exit code. No logic here.
+import { Command, InvalidArgumentError } from 'commander';
+import { logsCommand } from './cli/logs-cmd.js';
+import { restartCommand, startCommand, stopCommand } from './cli/lifecycle-cmd.js';
+import { loadCommand, unloadCommand } from './cli/model-cmd.js';
+import { statusCommand } from './cli/status-cmd.js';
+import { runDaemon } from './run.js';
+import { VERSION } from './version.js';
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+const program = new Command('cclocald')
+  .description('the cclocal daemon: keeps a local model warm in vllm-mlx and supervises it')
+  .version(VERSION)
+  .showHelpAfterError();
+
+const exitWith = (p: Promise<number>) => p.then((code) => { process.exitCode = code; });
+
+program.command('run').description('run the daemon in the foreground (what launchd or systemd start)')
+  .action(() => exitWith(runDaemon()));
+program.command('status').description('health at a glance; exit 1 when the daemon does not answer')
+  .option('--json', 'print the status result as JSON')
+  .action((o: { json?: boolean }) => exitWith(statusCommand(o)));
+program.command('start').description('start the daemon in the background')
+  .action(() => exitWith(startCommand()));
+program.command('stop').description('stop the daemon and its engine')
+  .action(() => exitWith(stopCommand()));
+program.command('restart').description('stop, then start the daemon')
+  .action(() => exitWith(restartCommand()));
+program.command('load').description('load or swap the model (a catalog name such as gemma-light, or a full model id)')
+  .argument('<model>')
+  .option('--ctx <tokens>', 'context window (prompt tokens) for this model', positiveInt)
+  .action((model: string, o: { ctx?: number }) => exitWith(loadCommand(model, o)));
+program.command('unload').description('stop the engine and free its memory')
+  .action(() => exitWith(unloadCommand()));
+program.command('logs').description("print the daemon's log, or the engine's")
+  .option('-f, --follow', 'keep printing as the log grows')
+  .option('--engine', "the engine's log (logs/engine.log) instead of the daemon's")
+  .action((o: { follow?: boolean; engine?: boolean }) => exitWith(logsCommand(o)));
+
+await program.parseAsync(process.argv);

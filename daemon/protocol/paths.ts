@@ -1,0 +1,55 @@
+// The contract's file names, derived from CCLOCAL_HOME in one place so the daemon and the
+// client can never disagree about where the socket or the logs are.
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const SOCKET_NAME = 'cclocald.sock';
+
+/** $CCLOCAL_HOME, or ~/.cclocal. */
+export function homeDir(env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env.CCLOCAL_HOME;
+  return fromEnv && fromEnv.length > 0 ? resolve(fromEnv) : join(homedir(), '.cclocal');
+}
+
+export interface HomePaths {
+  home: string;
+  socket: string;
+  pid: string;
+  /** What the daemon remembers across restarts: last model, per-model context windows. */
+  state: string;
+  /** The running engine's pid record, so a daemon that died hard can find its orphan. */
+  engineRecord: string;
+  config: string;
+  logsDir: string;
+  daemonLog: string;
+  engineLog: string;
+}
+
+export function homePaths(home: string): HomePaths {
+  const logsDir = join(home, 'logs');
+  return {
+    home,
+    socket: join(home, SOCKET_NAME),
+    pid: join(home, 'cclocald.pid'),
+    state: join(home, 'state.json'),
+    engineRecord: join(home, 'engine.json'),
+    config: join(home, 'config.json'),
+    logsDir,
+    daemonLog: join(logsDir, 'daemon.log'),
+    engineLog: join(logsDir, 'engine.log'),
+  };
+}
+
+// sockaddr_un.sun_path is 104 bytes on darwin and 108 on linux, both counting the NUL.
+const MAX_SOCKET_PATH_BYTES: Record<string, number> = { darwin: 103, linux: 107 };
+
+export class SocketPathTooLongError extends Error {
+  constructor(readonly path: string, readonly limit: number) {
+    super(`socket path is ${Buffer.byteLength(path)} bytes, over the ${limit}-byte limit of this OS: ${path}; set CCLOCAL_HOME to a shorter folder`);
+  }
+}
+
+export function assertSocketPathFits(path: string, platform: string = process.platform): void {
+  const limit = MAX_SOCKET_PATH_BYTES[platform] ?? 103;
+  if (Buffer.byteLength(path) > limit) throw new SocketPathTooLongError(path, limit);
+}

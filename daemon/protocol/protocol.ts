@@ -1,0 +1,128 @@
+// The wire contract between cclocald and its clients (see shared/CONTRACT.md, "Control socket").
+// client/ imports from daemon/protocol/ only; nothing here imports the rest of daemon/.
+
+/** Bumped when a method or result changes shape; the client refuses a mismatch. */
+export const PROTOCOL_VERSION = 1;
+
+export type EngineState = 'stopped' | 'downloading' | 'loading' | 'ready' | 'crashed' | 'backoff' | 'failed';
+export const ENGINE_STATES: readonly EngineState[] = ['stopped', 'downloading', 'loading', 'ready', 'crashed', 'backoff', 'failed'];
+
+export type CrashReason = 'metal-oom' | 'wedged' | 'startup-error' | 'startup-timeout' | 'signal' | 'exit';
+
+export interface LastCrash {
+  reason: CrashReason;
+  /** ISO-8601 time of the crash. */
+  at: string;
+  /** The last lines the engine wrote before it died (stderr and stdout, as in engine.log). */
+  detail: string;
+  exitCode: number | null;
+  signal: string | null;
+}
+
+export interface EngineError {
+  /** Why the engine cannot run at all (not a crash): engine-missing, port-in-use, … */
+  reason: ErrorReason;
+  message: string;
+  hint?: string;
+}
+
+export interface StatusResult {
+  daemon: {
+    pid: number;
+    version: string;
+    protocol: number;
+    uptimeS: number;
+    home: string;
+  };
+  engine: {
+    state: EngineState;
+    /** The served model id, or null when nothing is loaded. */
+    model: string | null;
+    /** Prompt-token budget the endpoint enforces (not vllm-mlx's --max-tokens). */
+    contextWindow: number;
+    pid: number | null;
+    /** The engine's own loopback URL (the daemon's choice of port). */
+    url: string | null;
+    /** Automatic restarts since the last load. */
+    restarts: number;
+    lastCrash: LastCrash | null;
+    /** Set when the last load could not start the engine at all. */
+    error: EngineError | null;
+    /** The engine executable the daemon would run, or null when none is found. */
+    bin: string | null;
+    /** Download bytes or loading seconds while not ready. */
+    progress: { bytes: number; rateBps: number; loadingS: number } | null;
+    /** From the engine's /v1/status when it reports it. */
+    memory: { activeGB: number; peakGB: number; cacheGB: number } | null;
+  };
+  endpoint: { url: string };
+}
+
+export interface LoadParams {
+  /** A catalog name (gemma-light), an alias (light) or a full model id (org/name). */
+  model: string;
+  /** Prompt-token budget for this model; kept until changed again. */
+  contextWindow?: number;
+}
+export interface LoadResult { model: string; contextWindow: number; url: string }
+
+export interface SetContextParams { contextWindow: number }
+export interface SetContextResult { model: string | null; contextWindow: number }
+
+export interface PreflightParams { model: string }
+export interface PreflightResult {
+  modelBytes: number;
+  gpuBudgetBytes: number;
+  headroomBytes: number;
+  /** Under 6 GiB of GPU headroom once the weights are in. */
+  tight: boolean;
+  recommend: { contextWindow?: number; wiredLimitMb?: number };
+}
+
+export type Methods = {
+  status(): StatusResult;
+  load(params: LoadParams): LoadResult;
+  unload(): { stopped: true };
+  setContext(params: SetContextParams): SetContextResult;
+  preflight(params: PreflightParams): PreflightResult;
+  shutdown(): { stopping: true };
+};
+export type MethodName = keyof Methods;
+
+/** Notifications sent as method "event" (no id) to every connection. */
+export type DaemonEvent =
+  | { type: 'state'; at: string; from: EngineState; to: EngineState; model: string | null }
+  | { type: 'progress'; at: string; model: string; phase: 'downloading' | 'loading'; bytes: number; rateBps: number; loadingS: number }
+  | { type: 'crash'; at: string; model: string; reason: CrashReason; exitCode: number | null; signal: string | null; stderrTail: string }
+  | { type: 'restart'; at: string; model: string; attempt: number; delayMs: number }
+  | { type: 'contextShrunk'; at: string; model: string; from: number; to: number }
+  | { type: 'failed'; at: string; model: string; message: string }
+  | { type: 'recovered'; at: string; model: string | null; action: 'adopted' | 'stopped'; pid: number };
+export type DaemonEventType = DaemonEvent['type'];
+
+export const EVENT_METHOD = 'event';
+
+/** Application error codes, outside -32768..-32000 which JSON-RPC reserves. */
+export const ErrorCode = {
+  EngineMissing: 1001,
+  UnknownModel: 1002,
+  PortInUse: 1003,
+  DiskFull: 1004,
+  EngineFailed: 1005,
+  Cancelled: 1006,
+  ShuttingDown: 1007,
+  InvalidParams: -32602,
+  Internal: -32603,
+} as const;
+
+export type ErrorReason =
+  | 'engine-missing' | 'unknown-model' | 'port-in-use' | 'disk-full' | 'engine-failed'
+  | 'cancelled' | 'shutting-down' | 'invalid-params' | 'internal';
+
+/** The `data` of every application error on the wire. */
+export interface ErrorData {
+  reason: ErrorReason;
+  /** One line a person can act on. */
+  hint?: string;
+  detail?: Record<string, unknown>;
+}

@@ -1,0 +1,122 @@
+// `cclocald run`: claim the home, build the parts, listen, wire signals. Teardown is one ordered
+// function with one deadline and a backstop timer.
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { AlreadyRunningError, claimHome, prepareHome, removeStaleSocket, type HomeLock } from './home.js';
+import { createRootLog, type RootLog } from './log.js';
+import { createNotifier } from './notify.js';
+import { assertSocketPathFits, SocketPathTooLongError } from './protocol/paths.js';
+import { PROTOCOL_VERSION, type DaemonEvent } from './protocol/protocol.js';
+import { recoverOrphanEngine } from './recover.js';
+import { createRpcServer } from './rpc/methods.js';
+import { listenSocket, type SocketServer } from './rpc/socket-server.js';
+import { loadState } from './state-store.js';
+import { Supervisor } from './supervisor/supervisor.js';
+import { VERSION } from './version.js';
+
+/** Beyond the engine's own stop grace, what teardown may take before the backstop forces exit. */
+const TEARDOWN_SLACK_MS = 5000;
+
+export async function runDaemon(): Promise<number> {
+  let config: Config;
+  try {
+    config = loadConfig();
+    assertSocketPathFits(config.paths.socket, config.platform);
+    prepareHome(config.paths);
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof SocketPathTooLongError) {
+      process.stderr.write(`cclocald: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  let lock: HomeLock;
+  try {
+    lock = await claimHome(config.paths);
+  } catch (err) {
+    if (err instanceof AlreadyRunningError) {
+      process.stderr.write(`cclocald: ${err.message}; its socket is ${config.paths.socket}\n`);
+      return 1;
+    }
+    throw err;
+  }
+
+  const root: RootLog = createRootLog(config.paths.daemonLog, { pretty: process.stdout.isTTY === true });
+  const log = root.log.child({ mod: 'daemon' });
+  const startedAt = Date.now();
+  let sock: SocketServer | null = null;
+  const emit = (e: Omit<DaemonEvent, 'at'>) => sock?.broadcast({ ...e, at: new Date().toISOString() } as DaemonEvent);
+  const persisted = loadState(config.paths.state);
+  const notifier = createNotifier({ platform: config.platform, enabled: config.notify, log: root.log.child({ mod: 'notify' }) });
+  const supervisor = new Supervisor({ config, log: root.log.child({ mod: 'supervisor' }), emit, notifier, persisted });
+
+  let stopping: Promise<void> | null = null;
+  let finished!: () => void;
+  const done = new Promise<void>((r) => { finished = r; });
+  const stop = (reason: string): Promise<void> => {
+    stopping ??= (async () => {
+      log.info({ reason }, 'daemon stopping');
+      const backstop = setTimeout(() => {
+        log.error({ reason }, 'teardown stalled; forcing exit');
+        root.flush();
+        process.exit(1);
+      }, config.stopGraceMs + TEARDOWN_SLACK_MS);
+      backstop.unref();
+      try {
+        await supervisor.shutdown();       // engine: SIGTERM to its group, SIGKILL after the grace
+        await sock?.close();               // the final state event has gone out by now
+        removeStaleSocket(config.paths.socket);
+        lock.release();
+        log.info({ reason }, 'daemon stopped');
+      } catch (err) {
+        log.error({ err }, 'error during teardown');
+      } finally {
+        root.flush();
+        finished();
+      }
+    })();
+    return stopping;
+  };
+
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGHUP', () => root.reopen());
+  process.on('uncaughtException', (err) => {
+    log.fatal({ err }, 'uncaught exception');
+    void stop('uncaught exception');
+  });
+
+  const rpc = createRpcServer({
+    supervisor,
+    hfHubCache: config.hfHubCache,
+    platform: config.platform,
+    contextFloor: config.contextFloor,
+    log: root.log.child({ mod: 'rpc' }),
+    requestShutdown: (reason) => setImmediate(() => void stop(reason)),
+    daemonStatus: () => ({
+      daemon: { pid: process.pid, version: VERSION, protocol: PROTOCOL_VERSION, uptimeS: Math.floor((Date.now() - startedAt) / 1000), home: config.paths.home },
+      endpoint: { url: `http://127.0.0.1:${config.port}` },
+    }),
+  });
+  try {
+    removeStaleSocket(config.paths.socket);
+    sock = await listenSocket(config.paths.socket, rpc, root.log.child({ mod: 'socket' }));
+  } catch (err) {
+    log.fatal({ err }, 'cannot listen on the control socket');
+    process.stderr.write(`cclocald: cannot listen on ${config.paths.socket}: ${(err as Error).message}\n`);
+    lock.release();
+    root.flush();
+    return 1;
+  }
+  log.info({ pid: process.pid, version: VERSION, home: config.paths.home, socket: config.paths.socket }, 'daemon started');
+
+  const recovery = await recoverOrphanEngine({ config, log, persisted, supervisor, notifier, emit }).catch((err) => {
+    log.error({ err }, 'could not check for a leftover engine');
+    return 'none' as const;
+  });
+  if (recovery !== 'adopted' && config.autoload && persisted.lastModel && !stopping) {
+    log.info({ model: persisted.lastModel }, 'loading the last model again');
+    supervisor.load(persisted.lastModel).catch((err: Error) => log.warn({ err: err.message }, 'autoload failed'));
+  }
+  await done;
+  return 0;
+}

@@ -1,0 +1,48 @@
+// What the daemon remembers across its own restarts: the model to keep warm and the context
+// window decided for each model (an OOM shrink holds until a person raises it with setContext).
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+
+export interface PersistedState {
+  lastModel: string | null;
+  contexts: Record<string, number>;
+}
+
+export interface EngineRecord {
+  pid: number;
+  model: string;
+  port: number;
+  bin: string;
+  startedAt: string;
+}
+
+function readJson<T>(path: string): T | null {
+  try { return JSON.parse(readFileSync(path, 'utf8')) as T; } catch { return null; }
+}
+
+/** tmp + rename: a full disk or a crash mid-write leaves the old file whole. */
+export function writeJsonAtomic(path: string, value: unknown): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 });
+    renameSync(tmp, path);
+  } catch (err) {
+    try { unlinkSync(tmp); } catch { /* never written */ }
+    throw err;
+  }
+}
+
+export function loadState(path: string): PersistedState {
+  const raw = readJson<Partial<PersistedState>>(path);
+  const contexts: Record<string, number> = {};
+  for (const [k, v] of Object.entries(raw?.contexts ?? {})) if (Number.isInteger(v) && v > 0) contexts[k] = v;
+  return { lastModel: typeof raw?.lastModel === 'string' ? raw.lastModel : null, contexts };
+}
+
+export function readEngineRecord(path: string): EngineRecord | null {
+  const r = readJson<EngineRecord>(path);
+  return r && Number.isInteger(r.pid) && r.pid > 1 && typeof r.model === 'string' ? r : null;
+}
+
+export function removeFile(path: string): void {
+  try { unlinkSync(path); } catch { /* already gone */ }
+}

@@ -1,0 +1,398 @@
+// Owns the one engine state and is its only writer. Commands (load, unload, setContext, the
+// retry after a crash, the reaction to an exit) run one at a time through #serial, and every
+// decision is made inside it, after the last await, never from a state read earlier.
+//
+//   load ─→ [stop old] ─→ spawn ─→ downloading/loading ─healthy→ ready
+//   exit | stall | wedge ─→ crashed ─policy→ backoff ─timer→ spawn …   or ─→ failed
+//   metal-oom ─→ the model's context window is halved before the restart
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { cancelled, DaemonError, engineFailed, engineMissing, invalidParams, portInUse, unknownModel } from '../errors.js';
+import { engineCapabilities } from '../engine/capabilities.js';
+import { startEngine, type EngineExit, type EngineHandle } from '../engine/engine-process.js';
+import { findEngine } from '../engine/find-engine.js';
+import { isPortFree, pickFreePort } from '../engine/free-port.js';
+import { looksCached, modelCacheDir } from '../engine/hf-cache.js';
+import { buildArgv, buildEnv, HEALTH_PATH } from '../engine/vllm-mlx.js';
+import type { Notifier } from '../notify.js';
+import { CATALOG, resolveModel, type ResolvedModel } from '../protocol/catalog.js';
+import type { CrashReason, DaemonEvent, EngineError, EngineState, LastCrash, LoadResult, StatusResult } from '../protocol/protocol.js';
+import { removeFile, writeJsonAtomic, type EngineRecord, type PersistedState } from '../state-store.js';
+import { classifyExit, tailLines } from './crash-reason.js';
+import { decideRestart, shrinkContext } from './restart-policy.js';
+import { StartWatch, type StartProgress } from './start-watch.js';
+import { hasProcess, IllegalTransitionError, transition, type EngineEventType } from './states.js';
+import { MemoryPoll } from './memory-poll.js';
+
+type EventBody = DaemonEvent extends infer E ? (E extends DaemonEvent ? Omit<E, 'at'> : never) : never;
+
+export interface SupervisorDeps {
+  config: Config;
+  log: Logger;
+  emit(event: EventBody): void;
+  notifier: Notifier;
+  persisted: PersistedState;
+  now?: () => number;
+}
+
+interface Waiter { modelId: string; resolve(r: LoadResult): void; reject(e: Error): void }
+
+/** An engine process of ours, with the generation it belongs to; stale callbacks compare it. */
+interface Running { gen: number; handle: EngineHandle; model: ResolvedModel; url: string; bin: string; port: number }
+
+export class Supervisor {
+  #state: EngineState = 'stopped';
+  #model: ResolvedModel | null = null;
+  #running: Running | null = null;
+  #gen = 0;
+  #restarts = 0;
+  #crashTimes: number[] = [];
+  #lastCrash: LastCrash | null = null;
+  #error: EngineError | null = null;
+  #waiters = new Set<Waiter>();
+  #queue: Promise<unknown> = Promise.resolve();
+  #retryTimer: NodeJS.Timeout | null = null;
+  #watch: StartWatch | null = null;
+  #progress: StartProgress | null = null;
+  #memory: MemoryPoll | null = null;
+  #closed = false;
+  readonly #d: SupervisorDeps;
+  readonly #now: () => number;
+
+  constructor(deps: SupervisorDeps) {
+    this.#d = deps;
+    this.#now = deps.now ?? Date.now;
+  }
+
+  get #cfg(): Config { return this.#d.config; }
+
+  /** Runs commands one at a time; a failure of one never blocks the next. */
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn, fn);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  #apply(event: EngineEventType): void {
+    const from = this.#state;
+    let to: EngineState;
+    try {
+      to = transition(from, event);
+    } catch (err) {
+      // A bug, not a user error: keep the last valid state and say so loudly.
+      if (err instanceof IllegalTransitionError) { this.#d.log.error({ from, event }, err.message); return; }
+      throw err;
+    }
+    this.#state = to;
+    if (to !== from) {
+      this.#d.log.info({ from, to, event, model: this.#model?.id ?? null }, 'engine state');
+      this.#d.emit({ type: 'state', from, to, model: this.#model?.id ?? null });
+    }
+  }
+
+  contextWindowFor(modelId: string | null): number {
+    return (modelId && this.#d.persisted.contexts[modelId]) || this.#cfg.defaultContextWindow;
+  }
+
+  #persist(): void {
+    try {
+      writeJsonAtomic(this.#cfg.paths.state, this.#d.persisted);
+    } catch (err) {
+      // A full disk must not take the engine down; the decision still holds in memory.
+      this.#d.log.warn({ err: (err as Error).message, path: this.#cfg.paths.state }, 'could not save daemon state');
+    }
+  }
+
+  #validContext(n: unknown): number {
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < this.#cfg.contextFloor || n > 10_000_000) {
+      throw invalidParams(`contextWindow must be an integer between ${this.#cfg.contextFloor} and 10000000`);
+    }
+    return n;
+  }
+
+  /** Loads (or swaps to) a model; resolves when it is ready, rejects with the reason it is not. */
+  load(nameOrId: string, contextWindow?: number): Promise<LoadResult> {
+    const model = resolveModel(nameOrId);
+    if (!model) return Promise.reject(unknownModel(nameOrId, CATALOG.map((e) => e.name)));
+    const ctx = contextWindow === undefined ? undefined : this.#validContext(contextWindow);
+    // The decision and the spawn run in the queue; the wait for readiness does not, so an
+    // unload or another load can still get through while a multi-GB model loads.
+    return this.#serial(async (): Promise<{ wait: Promise<LoadResult> }> => {
+      if (this.#closed) throw cancelled('cclocald is shutting down');
+      if (ctx !== undefined && this.#d.persisted.contexts[model.id] !== ctx) {
+        this.#d.persisted.contexts[model.id] = ctx;
+        this.#persist();
+      }
+      if (this.#d.persisted.lastModel !== model.id) {
+        this.#d.persisted.lastModel = model.id;
+        this.#persist();
+      }
+      const sameModel = this.#model?.id === model.id;
+      if (sameModel && this.#state === 'ready') return { wait: Promise.resolve(this.#loadResult()) };
+      const wait = this.#waitReady(model.id);
+      if (sameModel && (this.#state === 'downloading' || this.#state === 'loading' || this.#state === 'backoff')) return { wait };
+      // A different model, or a failed/stopped one: a fresh start with a fresh crash history.
+      for (const w of this.#waiters) if (w.modelId !== model.id) { this.#waiters.delete(w); w.reject(cancelled(`replaced by a load of ${model.id}`)); }
+      await this.#stopEngine();
+      this.#model = model;
+      this.#restarts = 0;
+      this.#crashTimes = [];
+      this.#lastCrash = null;
+      await this.#spawn();
+      return { wait };
+    }).then(({ wait }) => wait);
+  }
+
+  unload(): Promise<void> {
+    return this.#serial(async () => {
+      await this.#stopEngine();
+      if (this.#state !== 'stopped') this.#apply('stopped');
+      this.#model = null;
+      this.#error = null;
+      this.#rejectWaiters(cancelled('the model was unloaded'));
+      if (this.#d.persisted.lastModel !== null) { this.#d.persisted.lastModel = null; this.#persist(); }
+    });
+  }
+
+  /** The budget the endpoint enforces for the loaded model; held until changed again. */
+  setContext(contextWindow: number): Promise<{ model: string | null; contextWindow: number }> {
+    const ctx = this.#validContext(contextWindow);
+    return this.#serial(async () => {
+      if (!this.#model) throw invalidParams('no model is loaded; pass contextWindow to load instead');
+      this.#d.persisted.contexts[this.#model.id] = ctx;
+      this.#persist();
+      this.#d.log.info({ model: this.#model.id, contextWindow: ctx, trigger: 'rpc' }, 'context window set');
+      return { model: this.#model.id, contextWindow: ctx };
+    });
+  }
+
+  /** The endpoint saw generation stop while the process lives on: restart it as a crash. */
+  reportWedged(detail: string): Promise<void> {
+    return this.#serial(async () => {
+      const r = this.#running;
+      if (!r || this.#state !== 'ready') return;
+      this.#gen++;
+      this.#apply('wedged');
+      const exit = await r.handle.stop(this.#cfg.stopGraceMs);
+      this.#afterEngineGone(r);
+      this.#handleCrash('wedged', { ...exit, logTail: `${detail}\n${exit.logTail}` });
+    });
+  }
+
+  /** Takes over an engine a previous daemon left running and healthy. */
+  adopt(handle: EngineHandle, model: ResolvedModel, port: number, bin: string): Promise<void> {
+    return this.#serial(async () => {
+      this.#model = model;
+      const gen = ++this.#gen;
+      this.#running = { gen, handle, model, url: `http://127.0.0.1:${port}`, bin, port };
+      this.#apply('started');
+      this.#apply('healthPassed');
+      this.#watchExit(this.#running);
+      this.#startMemoryPoll(this.#running);
+    });
+  }
+
+  /** Stops the engine for good: the daemon is going away. The last model stays remembered. */
+  shutdown(): Promise<void> {
+    this.#closed = true;
+    return this.#serial(async () => {
+      await this.#stopEngine();
+      if (this.#state !== 'stopped') this.#apply('stopped');
+      this.#rejectWaiters(cancelled('cclocald is shutting down'));
+    });
+  }
+
+  #waitReady(modelId: string): Promise<LoadResult> {
+    const p = new Promise<LoadResult>((resolve, reject) => this.#waiters.add({ modelId, resolve, reject }));
+    p.catch(() => undefined); // handled by whoever awaits it; never an unhandled rejection
+    return p;
+  }
+
+  #rejectWaiters(err: Error): void {
+    for (const w of this.#waiters) w.reject(err);
+    this.#waiters.clear();
+  }
+
+  #loadResult(): LoadResult {
+    const id = this.#model?.id ?? '';
+    return { model: id, contextWindow: this.contextWindowFor(id), url: this.#running?.url ?? '' };
+  }
+
+  #clearTimers(): void {
+    if (this.#retryTimer) { clearTimeout(this.#retryTimer); this.#retryTimer = null; }
+    this.#watch?.stop();
+    this.#watch = null;
+    this.#progress = null;
+    this.#memory?.stop();
+    this.#memory = null;
+  }
+
+  async #stopEngine(): Promise<void> {
+    this.#gen++;
+    this.#clearTimers();
+    const r = this.#running;
+    if (!r) return;
+    const exit = await r.handle.stop(this.#cfg.stopGraceMs);
+    this.#d.log.info({ pid: r.handle.pid, exitCode: exit.exitCode, signal: exit.signal }, 'engine stopped');
+    this.#afterEngineGone(r);
+  }
+
+  #afterEngineGone(r: Running): void {
+    if (this.#running === r) this.#running = null;
+    this.#clearTimers();
+    removeFile(this.#cfg.paths.engineRecord);
+  }
+
+  #fail(error: DaemonError): void {
+    this.#error = { reason: error.reason, message: error.message, ...(error.data.hint ? { hint: error.data.hint } : {}) };
+    this.#d.log.error({ reason: error.reason, model: this.#model?.id }, error.message);
+    this.#apply('startFailed');
+    this.#rejectWaiters(error);
+  }
+
+  /** Starts the engine for #model. Runs inside #serial. */
+  async #spawn(): Promise<void> {
+    const model = this.#model;
+    if (!model) return;
+    this.#error = null;
+    const cfg = this.#cfg;
+    const lookup = findEngine({ envBin: cfg.engineBinEnv, installRoot: cfg.installRoot, pathVar: cfg.pathVar });
+    if (!lookup.found) return this.#fail(engineMissing(lookup.searched, lookup.hint));
+    const port = cfg.enginePort || (await pickFreePort());
+    if (!(await isPortFree(port))) return this.#fail(portInUse(port));
+    const env = { ...cfg.engineBaseEnv, ...buildEnv() };
+    const caps = await engineCapabilities(lookup.bin, env);
+    const argv = buildArgv({ modelId: model.id, port, toolParser: model.toolParser, reasoningParser: model.reasoningParser }, caps);
+    const url = `http://127.0.0.1:${port}`;
+    const cacheDir = modelCacheDir(cfg.hfHubCache, model.id);
+    const cached = looksCached(cacheDir);
+    const handle = startEngine({ bin: lookup.bin, argv, env, logPath: cfg.paths.engineLog, healthUrl: url + HEALTH_PATH, healthPollMs: cfg.healthPollMs });
+    const gen = ++this.#gen;
+    const running: Running = { gen, handle, model, url, bin: lookup.bin, port };
+    this.#running = running;
+    const record: EngineRecord = { pid: handle.pid, model: model.id, port, bin: lookup.bin, startedAt: new Date(this.#now()).toISOString() };
+    try { writeJsonAtomic(cfg.paths.engineRecord, record); } catch (err) {
+      this.#d.log.warn({ err: (err as Error).message }, 'could not write engine.json; a daemon crash could orphan this engine');
+    }
+    this.#d.log.info({ model: model.id, pid: handle.pid, port, bin: lookup.bin, argv, cached, trigger: 'engine' }, 'engine spawned');
+    this.#apply(cached ? 'started' : 'downloadStarted');
+    this.#watch = new StartWatch({
+      cacheDir, intervalMs: cfg.progressIntervalMs, stallMs: cfg.stallTimeoutMs, quietMs: cfg.downloadQuietMs, now: this.#now,
+      onProgress: (p) => { this.#progress = p; this.#onProgress(gen, p); },
+      onStall: () => void this.#serial(() => this.#onStall(gen)),
+    });
+    void handle.healthy.then(() => this.#serial(async () => this.#onHealthy(gen)));
+    this.#watchExit(running);
+  }
+
+  #watchExit(r: Running): void {
+    void r.handle.exited.then((exit) => this.#serial(async () => {
+      if (r.gen !== this.#gen) return; // stopped on purpose, or already handled as a stall/wedge
+      this.#gen++;
+      const wasReady = this.#state === 'ready';
+      this.#apply('exited');
+      this.#afterEngineGone(r);
+      this.#handleCrash(classifyExit({ exitCode: exit.exitCode, signal: exit.signal, logTail: exit.logTail, wasReady }), exit);
+    }));
+  }
+
+  #onProgress(gen: number, p: StartProgress): void {
+    if (gen !== this.#gen || !this.#model) return;
+    if (p.phase === 'downloading' && this.#state === 'loading') this.#apply('downloadProgressed');
+    if (p.phase === 'loading' && this.#state === 'downloading') this.#apply('downloadFinished');
+    this.#d.emit({ type: 'progress', model: this.#model.id, phase: p.phase, bytes: p.bytes, rateBps: p.rateBps, loadingS: p.loadingS });
+  }
+
+  #onHealthy(gen: number): void {
+    const r = this.#running;
+    if (gen !== this.#gen || !r || (this.#state !== 'loading' && this.#state !== 'downloading')) return;
+    this.#watch?.stop();
+    this.#watch = null;
+    this.#progress = null;
+    this.#apply('healthPassed');
+    this.#d.log.info({ model: r.model.id, pid: r.handle.pid, url: r.url }, 'engine ready');
+    this.#startMemoryPoll(r);
+    const result = this.#loadResult();
+    for (const w of this.#waiters) if (w.modelId === r.model.id) { this.#waiters.delete(w); w.resolve(result); }
+  }
+
+  #startMemoryPoll(r: Running): void {
+    this.#memory?.stop();
+    this.#memory = new MemoryPoll(r.url, this.#cfg.memoryPollMs);
+  }
+
+  async #onStall(gen: number): Promise<void> {
+    const r = this.#running;
+    if (gen !== this.#gen || !r || (this.#state !== 'loading' && this.#state !== 'downloading')) return;
+    this.#gen++;
+    this.#apply('stalled');
+    const exit = await r.handle.stop(this.#cfg.stopGraceMs);
+    this.#afterEngineGone(r);
+    const s = Math.round(this.#cfg.stallTimeoutMs / 1000);
+    this.#handleCrash('startup-timeout', { ...exit, logTail: `${exit.logTail}\n[cclocald] no download progress and not ready after ${s}s` });
+  }
+
+  /** In state crashed: record, notify, shrink after an OOM, then back off or give up. */
+  #handleCrash(reason: CrashReason, exit: EngineExit): void {
+    const model = this.#model;
+    if (!model) return;
+    const now = this.#now();
+    const detail = tailLines(exit.logTail);
+    this.#lastCrash = { reason, at: new Date(now).toISOString(), detail, exitCode: exit.exitCode, signal: exit.signal };
+    this.#crashTimes.push(now);
+    this.#d.log.warn({ reason, exitCode: exit.exitCode, signal: exit.signal, model: model.id, trigger: 'engine' }, 'engine crashed');
+    this.#d.emit({ type: 'crash', model: model.id, reason, exitCode: exit.exitCode, signal: exit.signal, stderrTail: detail });
+    let note = '';
+    if (reason === 'metal-oom') {
+      const from = this.contextWindowFor(model.id);
+      const to = shrinkContext(from, this.#cfg.contextFloor);
+      if (to < from) {
+        this.#d.persisted.contexts[model.id] = to;
+        this.#persist();
+        this.#d.log.warn({ model: model.id, from, to }, 'context window shrunk after Metal OOM');
+        this.#d.emit({ type: 'contextShrunk', model: model.id, from, to });
+        note = `; context window ${from} → ${to}`;
+      }
+    }
+    const decision = decideRestart(this.#crashTimes, now, this.#cfg);
+    if (decision.action === 'give-up') {
+      this.#apply('gaveUp');
+      const message = `${decision.message} (last crash: ${reason})`;
+      this.#error = { reason: 'engine-failed', message, hint: engineFailed(message).data.hint };
+      this.#d.log.error({ model: model.id, reason }, message);
+      this.#d.emit({ type: 'failed', model: model.id, message });
+      this.#d.notifier.notify(`${model.id} failed: ${message}`);
+      this.#rejectWaiters(engineFailed(message));
+      return;
+    }
+    this.#d.notifier.notify(`${model.id} crashed (${reason}); restarting${note}`);
+    this.#apply('retryScheduled');
+    const gen = this.#gen;
+    this.#retryTimer = setTimeout(() => void this.#serial(async () => {
+      if (gen !== this.#gen || this.#state !== 'backoff' || this.#closed) return;
+      this.#retryTimer = null;
+      this.#restarts++;
+      this.#d.emit({ type: 'restart', model: model.id, attempt: decision.attempt, delayMs: decision.delayMs });
+      await this.#spawn();
+    }), decision.delayMs);
+  }
+
+  status(): StatusResult['engine'] {
+    const r = this.#running;
+    const lookup = findEngine({ envBin: this.#cfg.engineBinEnv, installRoot: this.#cfg.installRoot, pathVar: this.#cfg.pathVar });
+    const error = this.#error ?? (lookup.found ? null : { reason: 'engine-missing' as const, message: engineMissing(lookup.searched, lookup.hint).message, hint: lookup.hint });
+    return {
+      state: this.#state,
+      model: this.#model?.id ?? null,
+      contextWindow: this.contextWindowFor(this.#model?.id ?? null),
+      pid: r && hasProcess(this.#state) ? r.handle.pid : null,
+      url: r && hasProcess(this.#state) ? r.url : null,
+      restarts: this.#restarts,
+      lastCrash: this.#lastCrash,
+      error,
+      bin: lookup.found ? lookup.bin : null,
+      progress: this.#progress ? { bytes: this.#progress.bytes, rateBps: this.#progress.rateBps, loadingS: this.#progress.loadingS } : null,
+      memory: this.#state === 'ready' ? (this.#memory?.latest ?? null) : null,
+    };
+  }
+}
