@@ -97,6 +97,12 @@ export async function runDaemon(): Promise<number> {
       endpoint: { url: `http://127.0.0.1:${config.port}` },
     }),
   });
+  // Before the socket answers: a client must never see "stopped" while an orphan engine from a
+  // daemon that died hard is still being adopted or stopped.
+  const recovery = await recoverOrphanEngine({ config, log, persisted, supervisor, notifier, emit }).catch((err) => {
+    log.error({ err }, 'could not check for a leftover engine');
+    return 'none' as const;
+  });
   try {
     removeStaleSocket(config.paths.socket);
     sock = await listenSocket(config.paths.socket, rpc, root.log.child({ mod: 'socket' }));
@@ -109,10 +115,6 @@ export async function runDaemon(): Promise<number> {
   }
   log.info({ pid: process.pid, version: VERSION, home: config.paths.home, socket: config.paths.socket }, 'daemon started');
 
-  const recovery = await recoverOrphanEngine({ config, log, persisted, supervisor, notifier, emit }).catch((err) => {
-    log.error({ err }, 'could not check for a leftover engine');
-    return 'none' as const;
-  });
   if (recovery !== 'adopted' && config.autoload && persisted.lastModel && !stopping) {
     log.info({ model: persisted.lastModel }, 'loading the last model again');
     supervisor.load(persisted.lastModel).catch((err: Error) => log.warn({ err: err.message }, 'autoload failed'));

@@ -14,7 +14,7 @@ export async function connectOrExplain(paths: HomePaths): Promise<DaemonClient |
     return await connectDaemon(paths.socket);
   } catch (err) {
     if (err instanceof DaemonUnavailableError) {
-      process.stderr.write(`cclocald: ${err.message}\n  hint: ${err.kind === 'refused-permission' ? 'run as the user who owns ' + paths.home : NOT_RUNNING_HINT}\n`);
+      process.stderr.write(`${err.message}\n  hint: ${err.kind === 'refused-permission' ? 'run as the user who owns ' + paths.home : NOT_RUNNING_HINT}\n`);
       return null;
     }
     throw err;

@@ -5,14 +5,17 @@ import { memoryFromStatus, STATUS_PATH, type EngineMemory } from '../engine/vllm
 
 export class MemoryPoll {
   latest: EngineMemory | null = null;
+  /** The first reading (or its failure): ready is announced after it, so status has memory at once. */
+  readonly first: Promise<void>;
   #timer: NodeJS.Timeout;
 
   constructor(baseUrl: string, intervalMs: number) {
-    const read = async () => {
-      const m = memoryFromStatus(await probeJson(baseUrl + STATUS_PATH));
+    const read = async (timeoutMs?: number) => {
+      const m = memoryFromStatus(await probeJson(baseUrl + STATUS_PATH, timeoutMs));
       if (m) this.latest = m;
     };
-    void read();
+    // An engine that just answered /health answers /v1/status at once; don't hold ready for long.
+    this.first = read(1000);
     this.#timer = setInterval(() => void read(), intervalMs);
     this.#timer.unref();
   }

@@ -188,7 +188,7 @@ export class Supervisor {
       this.#apply('started');
       this.#apply('healthPassed');
       this.#watchExit(this.#running);
-      this.#startMemoryPoll(this.#running);
+      await this.#startMemoryPoll(this.#running);
     });
   }
 
@@ -281,7 +281,7 @@ export class Supervisor {
       onProgress: (p) => { this.#progress = p; this.#onProgress(gen, p); },
       onStall: () => void this.#serial(() => this.#onStall(gen)),
     });
-    void handle.healthy.then(() => this.#serial(async () => this.#onHealthy(gen)));
+    void handle.healthy.then(() => this.#serial(() => this.#onHealthy(gen)));
     this.#watchExit(running);
   }
 
@@ -303,22 +303,24 @@ export class Supervisor {
     this.#d.emit({ type: 'progress', model: this.#model.id, phase: p.phase, bytes: p.bytes, rateBps: p.rateBps, loadingS: p.loadingS });
   }
 
-  #onHealthy(gen: number): void {
+  async #onHealthy(gen: number): Promise<void> {
     const r = this.#running;
     if (gen !== this.#gen || !r || (this.#state !== 'loading' && this.#state !== 'downloading')) return;
     this.#watch?.stop();
     this.#watch = null;
     this.#progress = null;
+    await this.#startMemoryPoll(r);
+    if (gen !== this.#gen) return; // it died or was stopped while memory was read
     this.#apply('healthPassed');
     this.#d.log.info({ model: r.model.id, pid: r.handle.pid, url: r.url }, 'engine ready');
-    this.#startMemoryPoll(r);
     const result = this.#loadResult();
     for (const w of this.#waiters) if (w.modelId === r.model.id) { this.#waiters.delete(w); w.resolve(result); }
   }
 
-  #startMemoryPoll(r: Running): void {
+  #startMemoryPoll(r: Running): Promise<void> {
     this.#memory?.stop();
     this.#memory = new MemoryPoll(r.url, this.#cfg.memoryPollMs);
+    return this.#memory.first;
   }
 
   async #onStall(gen: number): Promise<void> {

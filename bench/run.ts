@@ -1,0 +1,13 @@
+// `npm run bench`: each figure against a baseline measured in the same run. Run one at a time
+// (the machine has two cores): BENCH_ONLY=rtt|restart|idle picks one.
+import { idle } from './idle.js';
+import { restartLatency } from './restart-latency.js';
+import { socketRtt } from './socket-rtt.js';
+
+const all: Record<string, () => Promise<string[]>> = { rtt: socketRtt, restart: restartLatency, idle };
+const only = process.env.BENCH_ONLY;
+for (const [name, fn] of Object.entries(all)) {
+  if (only && only !== name) continue;
+  console.log(`# ${name}`);
+  for (const line of await fn()) console.log(`  ${line}`);
+}

@@ -1,0 +1,211 @@
+// A real `cclocald run` with the stand-in engine: load, status, unload, stop, one daemon per home.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { connectDaemon } from '../../daemon/protocol/connect.js';
+import type { StatusResult } from '../../daemon/protocol/protocol.js';
+import { readPid } from '../../daemon/home.js';
+import { isState } from '../helpers/events.js';
+import { onCleanup } from '../helpers/temp-home.js';
+import { cclocald, isAlive, liveEngines, makeHome, recorded, spawnDaemon, startDaemon } from '../helpers/daemon.js';
+
+const GEMMA = 'mlx-community/gemma-4-e4b-it-4bit';
+
+test('load brings the engine to ready with the seed argv, the engine env and no Anthropic key', async (t) => {
+  const home = makeHome(t, { env: { ANTHROPIC_API_KEY: 'sk-ant-api03-realkey', ANTHROPIC_AUTH_TOKEN: 'sk-ant-oat-token' } });
+  const d = await startDaemon(t, home);
+  const result = await d.rpc.request('load', { model: 'gemma-light' });
+  assert.equal(result.model, GEMMA);
+  assert.equal(result.contextWindow, 32768);
+
+  const s = await d.rpc.request('status');
+  assert.equal(s.engine.state, 'ready');
+  assert.equal(s.engine.model, GEMMA);
+  assert.equal(s.engine.url, result.url);
+  assert.ok(s.engine.pid && isAlive(s.engine.pid));
+  assert.equal(s.endpoint.url, 'http://127.0.0.1:18000');
+  assert.deepEqual(s.engine.memory, { activeGB: 5.25, peakGB: 6.5, cacheGB: 0.75 });
+
+  const start = recorded(home).find((r) => r.event === 'start')!;
+  const argv = start.argv as string[];
+  const port = new URL(result.url).port;
+  assert.deepEqual(argv.slice(0, 4), ['serve', GEMMA, '--port', port]);
+  assert.notEqual(port, '18000', 'the engine gets its own port; the endpoint port is the daemon\'s');
+  for (const flag of ['--enable-auto-tool-choice', '--tool-call-truncation-notice']) assert.ok(argv.includes(flag), flag);
+  assert.equal(argv[argv.indexOf('--tool-call-parser') + 1], 'gemma4');
+  assert.equal(argv[argv.indexOf('--max-tokens') + 1], '32768');
+  assert.deepEqual(start.env, { VLLM_MLX_ENABLE_THINKING: 'false', VLLM_MLX_SIMPLE_ENGINE_LOCK_ADMISSION: 'wait' });
+
+  // The state events a client sees, in order.
+  const states = d.events.ofType('state').map((e) => e.to);
+  assert.deepEqual(states.slice(-1), ['ready']);
+  assert.ok(states.includes('loading') || states.includes('downloading'));
+});
+
+test('a second load of the loaded model answers at once without a new engine', async (t) => {
+  const home = makeHome(t);
+  const d = await startDaemon(t, home);
+  await d.rpc.request('load', { model: 'gemma-light' });
+  const again = await d.rpc.request('load', { model: 'mlx-community/gemma-4-e4b-it-4bit' });
+  assert.equal(again.model, GEMMA);
+  assert.equal(recorded(home).filter((r) => r.event === 'start').length, 1);
+});
+
+test('loading another model swaps engines: the old one exits, only the new one runs', async (t) => {
+  const home = makeHome(t);
+  const d = await startDaemon(t, home);
+  const first = await d.rpc.request('load', { model: 'gemma-light' });
+  const firstPid = (await d.rpc.request('status')).engine.pid!;
+  const second = await d.rpc.request('load', { model: 'coder7b', contextWindow: 16384 });
+  assert.equal(second.model, 'mlx-community/Qwen2.5-Coder-7B-Instruct-4bit');
+  assert.equal(second.contextWindow, 16384);
+  assert.notEqual(first.url, '');
+  assert.equal(isAlive(firstPid), false);
+  assert.equal(liveEngines(home).length, 1);
+  // A swap never passes through "stopped": clients can tell it from an unload.
+  assert.ok(!d.events.ofType('state').some((e) => e.to === 'stopped'));
+});
+
+test('download progress is reported from the HF cache while the engine downloads', async (t) => {
+  const home = makeHome(t, { env: { FAKE_VLLM_DOWNLOAD_BYTES: String(4 * 1024 * 1024), FAKE_VLLM_DOWNLOAD_CHUNKS: '8', FAKE_VLLM_DOWNLOAD_CHUNK_MS: '120', FAKE_VLLM_LOAD_MS: '700' } });
+  const d = await startDaemon(t, home);
+  const loading = d.rpc.request('load', { model: 'gemma-light' });
+  const p = await d.events.next((e) => e.type === 'progress' && e.phase === 'downloading' && e.bytes > 0, 'a download progress event');
+  assert.ok(p.type === 'progress' && p.rateBps > 0);
+  await d.events.next((e) => e.type === 'progress' && e.phase === 'loading', 'the loading phase after the download');
+  await loading;
+  const states = d.events.ofType('state').map((e) => e.to);
+  assert.deepEqual(states, ['downloading', 'loading', 'ready']);
+  // Now cached: the next daemon start would go straight to loading.
+  assert.ok(existsSync(`${home.hfCache}/models--mlx-community--gemma-4-e4b-it-4bit/snapshots/main/config.json`));
+});
+
+test('unload stops the engine and reports stopped', async (t) => {
+  const home = makeHome(t);
+  const d = await startDaemon(t, home);
+  await d.rpc.request('load', { model: 'gemma-light' });
+  const pid = (await d.rpc.request('status')).engine.pid!;
+  await d.rpc.request('unload');
+  assert.equal(isAlive(pid), false);
+  const s = await d.rpc.request('status');
+  assert.equal(s.engine.state, 'stopped');
+  assert.equal(s.engine.model, null);
+  assert.equal(s.engine.pid, null);
+});
+
+test('SIGTERM stops the engine, removes socket and pid file, and exits 0', async (t) => {
+  const home = makeHome(t);
+  const d = await startDaemon(t, home);
+  await d.rpc.request('load', { model: 'gemma-light' });
+  assert.equal(liveEngines(home).length, 1);
+  assert.equal(await d.stop('SIGTERM'), 0);
+  assert.deepEqual(liveEngines(home), []);
+  assert.equal(existsSync(home.paths.socket), false);
+  assert.equal(existsSync(home.paths.pid), false);
+});
+
+test('the shutdown method stops the daemon like SIGTERM, even with an engine that ignores SIGTERM', async (t) => {
+  const home = makeHome(t, { config: { stopGraceMs: 300 }, env: { FAKE_VLLM_IGNORE_SIGTERM: '1' } });
+  const d = await startDaemon(t, home);
+  await d.rpc.request('load', { model: 'gemma-light' });
+  const exited = once(d.proc, 'exit');
+  assert.deepEqual(await d.rpc.request('shutdown'), { stopping: true });
+  const [code] = await exited;
+  assert.equal(code, 0);
+  assert.deepEqual(liveEngines(home), []);
+  assert.equal(existsSync(home.paths.socket), false);
+});
+
+test('the socket is 0600 in a 0700 home', async (t) => {
+  const home = makeHome(t);
+  await startDaemon(t, home);
+  assert.equal(statSync(home.paths.socket).mode & 0o777, 0o600);
+  assert.equal(statSync(home.paths.home).mode & 0o777, 0o700);
+});
+
+test('a second daemon on the same home exits 1 naming the running pid', async (t) => {
+  const home = makeHome(t);
+  const d = await startDaemon(t, home);
+  const second = spawnDaemon(home);
+  const [code] = await once(second, 'exit');
+  assert.equal(code, 1);
+  assert.match(second.output(), new RegExp(`already running \\(pid ${d.proc.pid}\\)`));
+  assert.equal((await d.rpc.request('status')).daemon.pid, d.proc.pid, 'the first daemon is untouched');
+});
+
+test('a stale pid file and socket from a dead daemon are cleaned up', async (t) => {
+  const home = makeHome(t);
+  const dead = spawnSync(process.execPath, ['-e', '']).pid; // a real pid that no longer exists
+  writeFileSync(home.paths.pid, `${dead}\n`);
+  writeFileSync(home.paths.socket, ''); // a leftover file where the socket goes
+  const d = await startDaemon(t, home);
+  assert.equal(readFileSync(home.paths.pid, 'utf8').trim(), String(d.proc.pid));
+  assert.equal((await d.rpc.request('status')).daemon.pid, d.proc.pid);
+});
+
+test('cclocald status answers with the contract fields, and exits 1 with a hint when no daemon runs', async (t) => {
+  const home = makeHome(t);
+  const none = await cclocald(home, 'status');
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /not running/);
+  assert.match(none.stderr, /cclocald start/);
+
+  const d = await startDaemon(t, home);
+  await d.rpc.request('load', { model: 'gemma-light' });
+  const json = await cclocald(home, 'status', '--json');
+  assert.equal(json.code, 0);
+  const s = JSON.parse(json.stdout) as StatusResult;
+  assert.equal(s.daemon.pid, d.proc.pid);
+  assert.equal(typeof s.daemon.version, 'string');
+  assert.equal(typeof s.daemon.uptimeS, 'number');
+  for (const k of ['state', 'model', 'contextWindow', 'pid', 'url', 'restarts', 'lastCrash'] as const) assert.ok(k in s.engine, k);
+  const human = await cclocald(home, 'status');
+  assert.equal(human.code, 0);
+  assert.match(human.stdout, /engine\s+ready\s+mlx-community\/gemma-4-e4b-it-4bit\s+context 32768 tokens/);
+});
+
+test('cclocald start runs a detached daemon and stop ends it with its engine', async (t) => {
+  const home = makeHome(t);
+  const started = await cclocald(home, 'start');
+  onCleanup(t, async () => {
+    const pid = readPid(home.paths.pid);
+    if (pid && isAlive(pid)) process.kill(pid, 'SIGKILL');
+    for (const e of liveEngines(home)) process.kill(-e, 'SIGKILL');
+  });
+  assert.equal(started.code, 0, started.stderr);
+  assert.match(started.stdout, /cclocald started \(pid \d+\)/);
+  const rpc = await connectDaemon(home.paths.socket);
+  await rpc.request('load', { model: 'gemma-light' });
+  rpc.close();
+  const loaded = await cclocald(home, 'load', 'gemma-light');
+  assert.match(loaded.stdout, /ready: mlx-community\/gemma-4-e4b-it-4bit/);
+  const stopped = await cclocald(home, 'stop');
+  assert.equal(stopped.code, 0, stopped.stderr);
+  assert.deepEqual(liveEngines(home), []);
+  assert.equal(existsSync(home.paths.pid), false);
+});
+
+test('setContext is kept for the model and reported by status', async (t) => {
+  const home = makeHome(t);
+  const d = await startDaemon(t, home);
+  await d.rpc.request('load', { model: 'gemma-light' });
+  assert.deepEqual(await d.rpc.request('setContext', { contextWindow: 20000 }), { model: GEMMA, contextWindow: 20000 });
+  assert.equal((await d.rpc.request('status')).engine.contextWindow, 20000);
+  await d.rpc.request('unload');
+  const again = await d.rpc.request('load', { model: 'gemma-light' });
+  assert.equal(again.contextWindow, 20000);
+});
+
+test('after a restart the daemon loads the last model again', async (t) => {
+  const home = makeHome(t);
+  const d1 = await startDaemon(t, home);
+  await d1.rpc.request('load', { model: 'gemma-light' });
+  d1.rpc.close();
+  assert.equal(await d1.stop(), 0);
+  const d2 = await startDaemon(t, home);
+  const s = await d2.rpc.request('status');
+  if (s.engine.state !== 'ready') await d2.events.next(isState('ready'), 'the remembered model ready again');
+  assert.equal((await d2.rpc.request('status')).engine.model, GEMMA);
+});

@@ -1,0 +1,140 @@
+// Spawns a real `cclocald run` (daemon/main.ts through tsx) in a temporary home, with the
+// stand-in engine and the platform stand-ins first on PATH, and stops it after the test.
+// Fails the test if a daemon or an engine outlives it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { waitForSocket } from '../../daemon/cli/wait-for.js';
+import { connectDaemon, type DaemonClient } from '../../daemon/protocol/connect.js';
+import { homePaths, type HomePaths } from '../../daemon/protocol/paths.js';
+import { EventLog } from './events.js';
+import { onCleanup, tempDir } from './temp-home.js';
+
+export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const FIXTURE_BIN = join(ROOT, 'test', 'fixtures', 'bin');
+export const FAKE_ENGINE = join(FIXTURE_BIN, 'vllm-mlx');
+export const DAEMON_MAIN = join(ROOT, 'daemon', 'main.ts');
+
+/** Production tunables made fast; time-dependent policy itself is tested in the pure layer. */
+export const FAST_CONFIG = {
+  healthPollMs: 20,
+  progressIntervalMs: 50,
+  downloadQuietMs: 300,
+  backoffBaseMs: 5,
+  backoffMaxMs: 20,
+  stopGraceMs: 3000,
+  memoryPollMs: 200,
+};
+
+export interface TestHome {
+  dir: string;
+  paths: HomePaths;
+  hfCache: string;
+  record: string;
+  pidsDir: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export function makeHome(t: TestContext, opts: { config?: Record<string, unknown>; env?: NodeJS.ProcessEnv } = {}): TestHome {
+  const dir = tempDir(t);
+  const paths = homePaths(join(dir, 'h'));
+  mkdirSync(paths.home, { mode: 0o700 });
+  writeFileSync(paths.config, JSON.stringify({ ...FAST_CONFIG, ...opts.config }));
+  const hfCache = join(dir, 'hf');
+  const pidsDir = join(dir, 'pids');
+  const stateDir = join(dir, 'fake-state');
+  for (const d of [hfCache, pidsDir, stateDir]) mkdirSync(d);
+  const record = join(dir, 'record.jsonl');
+  const env: NodeJS.ProcessEnv = {
+    PATH: `${FIXTURE_BIN}:${process.env.PATH}`,
+    HOME: process.env.HOME,
+    CCLOCAL_HOME: paths.home,
+    CCLOCAL_ENGINE_BIN: FAKE_ENGINE,
+    CCLOCAL_PORT: '18000',
+    HF_HUB_CACHE: hfCache,
+    CCLOCAL_TEST_RECORD: record,
+    FAKE_VLLM_RECORD: record,
+    FAKE_VLLM_PIDS_DIR: pidsDir,
+    FAKE_VLLM_STATE_DIR: stateDir,
+    ...opts.env,
+  };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+  return { dir, paths, hfCache, record, pidsDir, env };
+}
+
+export function isAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+/** Pids of every stand-in engine started in this home that is still alive. */
+export function liveEngines(home: TestHome): number[] {
+  return readdirSync(home.pidsDir).map(Number).filter((pid) => isAlive(pid));
+}
+
+/** Lines the stand-ins recorded (engine starts, notify-send, osascript, sysctl calls). */
+export function recorded(home: TestHome): Array<Record<string, unknown>> {
+  if (!existsSync(home.record)) return [];
+  return readFileSync(home.record, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+export interface RunningDaemon {
+  home: TestHome;
+  proc: ChildProcess;
+  rpc: DaemonClient;
+  events: EventLog;
+  output(): string;
+  /** SIGTERM and wait for exit; resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function spawnDaemon(home: TestHome, args: string[] = ['run']): ChildProcess & { output(): string } {
+  const proc = spawn(process.execPath, ['--import', 'tsx', DAEMON_MAIN, ...args], { env: home.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.on('data', (c) => { out += c; });
+  proc.stderr!.on('data', (c) => { out += c; });
+  return Object.assign(proc, { output: () => out });
+}
+
+/** Runs a cclocald admin command to completion. */
+export async function cclocald(home: TestHome, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', DAEMON_MAIN, ...args], { env: home.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (c) => { stdout += c; });
+  proc.stderr.on('data', (c) => { stderr += c; });
+  const [code] = (await once(proc, 'exit')) as [number | null];
+  return { code, stdout, stderr };
+}
+
+export async function startDaemon(t: TestContext, home: TestHome): Promise<RunningDaemon> {
+  const proc = spawnDaemon(home);
+  const exitedEarly = once(proc, 'exit').then(() => false);
+  const up = await Promise.race([waitForSocket(home.paths.home, home.paths.socket, 20_000), exitedEarly]);
+  if (!up) {
+    proc.kill('SIGKILL');
+    throw new Error(`cclocald did not start:\n${proc.output()}`);
+  }
+  const rpc = await connectDaemon(home.paths.socket);
+  const events = new EventLog(rpc);
+  const d: RunningDaemon = {
+    home, proc, rpc, events, output: proc.output,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
+      const exited = once(proc, 'exit');
+      proc.kill(signal);
+      const [code] = (await exited) as [number | null];
+      return code;
+    },
+  };
+  onCleanup(t, async () => {
+    rpc.close();
+    await d.stop();
+    const leftovers = liveEngines(home);
+    for (const pid of leftovers) { try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ } }
+    if (leftovers.length > 0) throw new Error(`engine processes outlived the test: ${leftovers.join(', ')}`);
+  });
+  return d;
+}
