@@ -209,3 +209,26 @@ test('after a restart the daemon loads the last model again', async (t) => {
   if (s.engine.state !== 'ready') await d2.events.next(isState('ready'), 'the remembered model ready again');
   assert.equal((await d2.rpc.request('status')).engine.model, GEMMA);
 });
+
+test('cclocald logs prints the daemon log, and --engine the engine log of the current run', async (t) => {
+  const home = makeHome(t);
+  const d = await startDaemon(t, home);
+  await d.rpc.request('load', { model: 'gemma-light' });
+  const daemonLog = await cclocald(home, 'logs');
+  assert.equal(daemonLog.code, 0);
+  assert.match(daemonLog.stdout, /"msg":"engine ready"/);
+  const engineLog = await cclocald(home, 'logs', '--engine');
+  assert.match(engineLog.stdout, /Loading model: mlx-community\/gemma-4-e4b-it-4bit/);
+  assert.match(engineLog.stdout, /Uvicorn running on http:\/\/127\.0\.0\.1:\d+/);
+});
+
+test('a planted Anthropic key never reaches the engine or a log', async (t) => {
+  const key = 'sk-ant-api03-PLANTED-never-leak-0123456789';
+  const home = makeHome(t, { env: { ANTHROPIC_API_KEY: key } });
+  const d = await startDaemon(t, home);
+  await d.rpc.request('load', { model: 'gemma-light' });
+  await d.stop();
+  for (const f of [home.paths.daemonLog, home.paths.engineLog, home.record]) {
+    assert.ok(!readFileSync(f, 'utf8').includes(key), `${f} holds the key`);
+  }
+});
