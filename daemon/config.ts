@@ -36,6 +36,16 @@ export interface Tunables {
   notify: boolean;
   /** Which platform's commands to use (darwin or linux); defaults to this machine's. */
   platform: 'darwin' | 'linux';
+  /** Requests that reach the engine at once (1: Claude Code's overlapping calls never share the GPU). */
+  endpointConcurrency: number;
+  /** Requests that may wait for their turn; past it the client gets overloaded_error (529). */
+  queueMax: number;
+  /** Longest wait for a turn and a ready engine before overloaded_error. */
+  queueTimeoutMs: number;
+  /** No generated event this long after a request reached the engine: wedged (prefill can take minutes). */
+  firstEventTimeoutMs: number;
+  /** No event this long between two events (heartbeats do not count): wedged. */
+  betweenEventsTimeoutMs: number;
 }
 
 export const DEFAULT_TUNABLES: Readonly<Tunables> = Object.freeze({
@@ -55,6 +65,11 @@ export const DEFAULT_TUNABLES: Readonly<Tunables> = Object.freeze({
   autoload: true,
   notify: true,
   platform: process.platform === 'darwin' ? 'darwin' : 'linux',
+  endpointConcurrency: 1,
+  queueMax: 32,
+  queueTimeoutMs: 600_000,
+  firstEventTimeoutMs: 900_000,
+  betweenEventsTimeoutMs: 120_000,
 });
 
 export interface Config extends Tunables {

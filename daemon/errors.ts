@@ -10,6 +10,7 @@ const CODE_OF: Record<ErrorReason, number> = {
   'engine-failed': ErrorCode.EngineFailed,
   cancelled: ErrorCode.Cancelled,
   'shutting-down': ErrorCode.ShuttingDown,
+  'nothing-loaded': ErrorCode.NothingLoaded,
   'invalid-params': ErrorCode.InvalidParams,
   internal: ErrorCode.Internal,
 };
@@ -45,3 +46,6 @@ export const invalidParams = (message: string) => new DaemonError('invalid-param
 
 export const diskFull = (path: string) =>
   new DaemonError('disk-full', `no space left to write ${path}`, 'free some disk space; nothing was lost, the previous file is intact');
+
+export const nothingLoaded = () =>
+  new DaemonError('nothing-loaded', 'no model is loaded in cclocald', 'load one: `cclocald load gemma-light` (or run `cclocal`)');

@@ -3,6 +3,7 @@
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { AlreadyRunningError, claimHome, prepareHome, removeStaleSocket, type HomeLock } from './home.js';
 import { createRootLog, type RootLog } from './log.js';
+import { startEndpoint, type Endpoint } from './endpoint/http-server.js';
 import { createNotifier } from './notify.js';
 import { assertSocketPathFits, SocketPathTooLongError } from './protocol/paths.js';
 import { PROTOCOL_VERSION, type DaemonEvent } from './protocol/protocol.js';
@@ -44,10 +45,36 @@ export async function runDaemon(): Promise<number> {
   const log = root.log.child({ mod: 'daemon' });
   const startedAt = Date.now();
   let sock: SocketServer | null = null;
-  const emit = (e: Omit<DaemonEvent, 'at'>) => sock?.broadcast({ ...e, at: new Date().toISOString() } as DaemonEvent);
+  const listeners = new Set<(e: DaemonEvent) => void>();
+  const emit = (e: Omit<DaemonEvent, 'at'>) => {
+    const event = { ...e, at: new Date().toISOString() } as DaemonEvent;
+    sock?.broadcast(event);
+    for (const l of listeners) l(event);
+  };
   const persisted = loadState(config.paths.state);
   const notifier = createNotifier({ platform: config.platform, enabled: config.notify, log: root.log.child({ mod: 'notify' }) });
   const supervisor = new Supervisor({ config, log: root.log.child({ mod: 'supervisor' }), emit, notifier, persisted });
+
+  let endpoint: Endpoint;
+  try {
+    endpoint = await startEndpoint({
+      port: config.port, concurrency: config.endpointConcurrency, queueMax: config.queueMax, queueTimeoutMs: config.queueTimeoutMs,
+      firstEventTimeoutMs: config.firstEventTimeoutMs, betweenEventsTimeoutMs: config.betweenEventsTimeoutMs,
+      awaitReady: (notGen) => supervisor.awaitReady(notGen),
+      reportWedged: (detail) => void supervisor.reportWedged(detail).catch((err: Error) => log.error({ err }, 'wedge restart failed')),
+      engineView: () => supervisor.view(),
+      onEvent: (l) => { listeners.add(l); return () => listeners.delete(l); },
+      log: root.log.child({ mod: 'endpoint' }),
+    });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE' ? 'the port is in use; stop what holds it (lsof -iTCP:' + config.port + ') or set CCLOCAL_PORT to a free port' : (err as Error).message;
+    log.fatal({ port: config.port, code }, 'cannot listen on the endpoint port');
+    process.stderr.write(`cclocald: cannot listen on 127.0.0.1:${config.port}: ${why}\n`);
+    lock.release();
+    root.flush();
+    return 1;
+  }
 
   let stopping: Promise<void> | null = null;
   let finished!: () => void;
@@ -62,6 +89,7 @@ export async function runDaemon(): Promise<number> {
       }, config.stopGraceMs + TEARDOWN_SLACK_MS);
       backstop.unref();
       try {
+        await endpoint.close();            // no new requests; open streams end
         await supervisor.shutdown();       // engine: SIGTERM to its group, SIGKILL after the grace
         await sock?.close();               // the final state event has gone out by now
         removeStaleSocket(config.paths.socket);
@@ -94,7 +122,7 @@ export async function runDaemon(): Promise<number> {
     requestShutdown: (reason) => setImmediate(() => void stop(reason)),
     daemonStatus: () => ({
       daemon: { pid: process.pid, version: VERSION, protocol: PROTOCOL_VERSION, uptimeS: Math.floor((Date.now() - startedAt) / 1000), home: config.paths.home },
-      endpoint: { url: `http://127.0.0.1:${config.port}` },
+      endpoint: { url: endpoint.url, ...endpoint.stats() },
     }),
   });
   // Before the socket answers: a client must never see "stopped" while an orphan engine from a

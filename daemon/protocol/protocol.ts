@@ -55,7 +55,21 @@ export interface StatusResult {
     /** From the engine's /v1/status when it reports it. */
     memory: { activeGB: number; peakGB: number; cacheGB: number } | null;
   };
-  endpoint: { url: string };
+  endpoint: {
+    /** Where Claude Code talks: http://127.0.0.1:$CCLOCAL_PORT. */
+    url: string;
+    requests: number;
+    /** Requests answered with an error status (4xx/5xx), client disconnects excluded. */
+    errors: number;
+    /** Requests retried once because the engine died before answering. */
+    retries: number;
+    /** Answers cut because the engine stopped generating while alive. */
+    wedged: number;
+    /** Requests refused as longer than the context window. */
+    rejectedTooLong: number;
+    queueDepth: number;
+    inFlight: number;
+  };
 }
 
 export interface LoadParams {
@@ -111,13 +125,14 @@ export const ErrorCode = {
   EngineFailed: 1005,
   Cancelled: 1006,
   ShuttingDown: 1007,
+  NothingLoaded: 1008,
   InvalidParams: -32602,
   Internal: -32603,
 } as const;
 
 export type ErrorReason =
   | 'engine-missing' | 'unknown-model' | 'port-in-use' | 'disk-full' | 'engine-failed'
-  | 'cancelled' | 'shutting-down' | 'invalid-params' | 'internal';
+  | 'cancelled' | 'shutting-down' | 'nothing-loaded' | 'invalid-params' | 'internal';
 
 /** The `data` of every application error on the wire. */
 export interface ErrorData {

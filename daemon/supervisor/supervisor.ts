@@ -7,7 +7,7 @@
 //   metal-oom ─→ the model's context window is halved before the restart
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { cancelled, DaemonError, engineFailed, engineMissing, invalidParams, portInUse, unknownModel } from '../errors.js';
+import { cancelled, DaemonError, engineFailed, engineMissing, invalidParams, nothingLoaded, portInUse, shuttingDown, unknownModel } from '../errors.js';
 import { engineCapabilities } from '../engine/capabilities.js';
 import { startEngine, type EngineExit, type EngineHandle } from '../engine/engine-process.js';
 import { findEngine } from '../engine/find-engine.js';
@@ -37,6 +37,10 @@ export interface SupervisorDeps {
 
 interface Waiter { modelId: string; resolve(r: LoadResult): void; reject(e: Error): void }
 
+/** A ready engine as the endpoint needs it; `gen` tells one engine run from the next. */
+export interface ReadyEngine { gen: number; url: string; model: string; contextWindow: number }
+interface EngineWaiter { notGen: number | undefined; resolve(e: ReadyEngine): void; reject(e: Error): void }
+
 /** An engine process of ours, with the generation it belongs to; stale callbacks compare it. */
 interface Running { gen: number; handle: EngineHandle; model: ResolvedModel; url: string; bin: string; port: number }
 
@@ -50,6 +54,9 @@ export class Supervisor {
   #lastCrash: LastCrash | null = null;
   #error: EngineError | null = null;
   #waiters = new Set<Waiter>();
+  #engineWaiters = new Set<EngineWaiter>();
+  /** Loads accepted but not yet through the queue: "stopped" does not mean "nothing coming". */
+  #pendingLoads = 0;
   #queue: Promise<unknown> = Promise.resolve();
   #retryTimer: NodeJS.Timeout | null = null;
   #watch: StartWatch | null = null;
@@ -117,7 +124,9 @@ export class Supervisor {
     const ctx = contextWindow === undefined ? undefined : this.#validContext(contextWindow);
     // The decision and the spawn run in the queue; the wait for readiness does not, so an
     // unload or another load can still get through while a multi-GB model loads.
+    this.#pendingLoads++;
     return this.#serial(async (): Promise<{ wait: Promise<LoadResult> }> => {
+      this.#pendingLoads--;
       if (this.#closed) throw cancelled('cclocald is shutting down');
       if (ctx !== undefined && this.#d.persisted.contexts[model.id] !== ctx) {
         this.#d.persisted.contexts[model.id] = ctx;
@@ -149,7 +158,7 @@ export class Supervisor {
       if (this.#state !== 'stopped') this.#apply('stopped');
       this.#model = null;
       this.#error = null;
-      this.#rejectWaiters(cancelled('the model was unloaded'));
+      this.#rejectWaiters(cancelled('the model was unloaded'), nothingLoaded());
       if (this.#d.persisted.lastModel !== null) { this.#d.persisted.lastModel = null; this.#persist(); }
     });
   }
@@ -198,7 +207,7 @@ export class Supervisor {
     return this.#serial(async () => {
       await this.#stopEngine();
       if (this.#state !== 'stopped') this.#apply('stopped');
-      this.#rejectWaiters(cancelled('cclocald is shutting down'));
+      this.#rejectWaiters(cancelled('cclocald is shutting down'), shuttingDown());
     });
   }
 
@@ -208,9 +217,31 @@ export class Supervisor {
     return p;
   }
 
-  #rejectWaiters(err: Error): void {
+  #rejectWaiters(err: Error, engineErr: Error = err): void {
     for (const w of this.#waiters) w.reject(err);
     this.#waiters.clear();
+    for (const w of this.#engineWaiters) w.reject(engineErr);
+    this.#engineWaiters.clear();
+  }
+
+  /**
+   * For the endpoint: the ready engine, waiting through downloads, loads, swaps and restarts.
+   * `notGen` skips an engine the caller just saw die (its exit may not be processed yet).
+   * Rejects at once when nothing is loaded or the engine has failed.
+   */
+  awaitReady(notGen?: number): Promise<ReadyEngine> {
+    const r = this.#running;
+    if (this.#closed) return Promise.reject(shuttingDown());
+    if (this.#state === 'ready' && r && r.gen !== notGen) return Promise.resolve(this.#readyEngine(r));
+    if (this.#pendingLoads === 0) {
+      if (this.#state === 'stopped') return Promise.reject(nothingLoaded());
+      if (this.#state === 'failed') return Promise.reject(engineFailed(this.#error?.message ?? 'the engine failed'));
+    }
+    return new Promise((resolve, reject) => this.#engineWaiters.add({ notGen, resolve, reject }));
+  }
+
+  #readyEngine(r: Running): ReadyEngine {
+    return { gen: r.gen, url: r.url, model: r.model.id, contextWindow: this.contextWindowFor(r.model.id) };
   }
 
   #loadResult(): LoadResult {
@@ -315,6 +346,7 @@ export class Supervisor {
     this.#d.log.info({ model: r.model.id, pid: r.handle.pid, url: r.url }, 'engine ready');
     const result = this.#loadResult();
     for (const w of this.#waiters) if (w.modelId === r.model.id) { this.#waiters.delete(w); w.resolve(result); }
+    for (const w of this.#engineWaiters) if (w.notGen !== r.gen) { this.#engineWaiters.delete(w); w.resolve(this.#readyEngine(r)); }
   }
 
   #startMemoryPoll(r: Running): Promise<void> {
@@ -377,6 +409,12 @@ export class Supervisor {
       this.#d.emit({ type: 'restart', model: model.id, attempt: decision.attempt, delayMs: decision.delayMs });
       await this.#spawn();
     }), decision.delayMs);
+  }
+
+  /** The cheap view the endpoint's /health and /v1/models need. */
+  view(): { state: EngineState; model: string | null; contextWindow: number } {
+    const model = this.#model?.id ?? null;
+    return { state: this.#state, model, contextWindow: this.contextWindowFor(model) };
   }
 
   status(): StatusResult['engine'] {

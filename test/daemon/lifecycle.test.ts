@@ -25,14 +25,14 @@ test('load brings the engine to ready with the seed argv, the engine env and no 
   assert.equal(s.engine.model, GEMMA);
   assert.equal(s.engine.url, result.url);
   assert.ok(s.engine.pid && isAlive(s.engine.pid));
-  assert.equal(s.endpoint.url, 'http://127.0.0.1:18000');
+  assert.equal(s.endpoint.url, `http://127.0.0.1:${home.port}`);
   assert.deepEqual(s.engine.memory, { activeGB: 5.25, peakGB: 6.5, cacheGB: 0.75 });
 
   const start = recorded(home).find((r) => r.event === 'start')!;
   const argv = start.argv as string[];
   const port = new URL(result.url).port;
   assert.deepEqual(argv.slice(0, 4), ['serve', GEMMA, '--port', port]);
-  assert.notEqual(port, '18000', 'the engine gets its own port; the endpoint port is the daemon\'s');
+  assert.notEqual(port, String(home.port), 'the engine gets its own port; the endpoint port is the daemon\'s');
   for (const flag of ['--enable-auto-tool-choice', '--tool-call-truncation-notice']) assert.ok(argv.includes(flag), flag);
   assert.equal(argv[argv.indexOf('--tool-call-parser') + 1], 'gemma4');
   assert.equal(argv[argv.indexOf('--max-tokens') + 1], '32768');

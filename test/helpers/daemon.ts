@@ -1,7 +1,7 @@
 // Spawns a real `cclocald run` (daemon/main.ts through tsx) in a temporary home, with the
 // stand-in engine and the platform stand-ins first on PATH, and stops it after the test.
 // Fails the test if a daemon or an engine outlives it.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -31,6 +31,8 @@ export const FAST_CONFIG = {
 
 export interface TestHome {
   dir: string;
+  /** The daemon's endpoint port (CCLOCAL_PORT), free when the home was made. */
+  port: number;
   paths: HomePaths;
   hfCache: string;
   record: string;
@@ -48,12 +50,13 @@ export function makeHome(t: TestContext, opts: { config?: Record<string, unknown
   const stateDir = join(dir, 'fake-state');
   for (const d of [hfCache, pidsDir, stateDir]) mkdirSync(d);
   const record = join(dir, 'record.jsonl');
+  const port = freePortSync();
   const env: NodeJS.ProcessEnv = {
     PATH: `${FIXTURE_BIN}:${process.env.PATH}`,
     HOME: process.env.HOME,
     CCLOCAL_HOME: paths.home,
     CCLOCAL_ENGINE_BIN: FAKE_ENGINE,
-    CCLOCAL_PORT: '18000',
+    CCLOCAL_PORT: String(port),
     HF_HUB_CACHE: hfCache,
     CCLOCAL_TEST_RECORD: record,
     FAKE_VLLM_RECORD: record,
@@ -62,7 +65,13 @@ export function makeHome(t: TestContext, opts: { config?: Record<string, unknown
     ...opts.env,
   };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
-  return { dir, paths, hfCache, record, pidsDir, env };
+  return { dir, port, paths, hfCache, record, pidsDir, env };
+}
+
+/** A free loopback port, found by a throwaway process (makeHome stays synchronous). */
+function freePortSync(): number {
+  const r = spawnSync(process.execPath, ['-e', "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"], { encoding: 'utf8' });
+  return Number(r.stdout.trim());
 }
 
 export function isAlive(pid: number): boolean {

@@ -1,0 +1,40 @@
+// Anthropic's error envelope, as JSON bodies and as SSE `error` events. Claude Code reads the
+// `type` to decide: overloaded_error (529) is retried by itself; invalid_request_error with
+// "prompt is too long: N tokens > M maximum" makes it compact.
+
+export type AnthropicErrorType =
+  | 'invalid_request_error' | 'authentication_error' | 'permission_error' | 'not_found_error'
+  | 'request_too_large' | 'rate_limit_error' | 'api_error' | 'overloaded_error';
+
+export function errorBody(type: AnthropicErrorType, message: string): string {
+  return JSON.stringify({ type: 'error', error: { type, message } });
+}
+
+export function errorEvent(type: AnthropicErrorType, message: string): string {
+  return `event: error\ndata: ${errorBody(type, message)}\n\n`;
+}
+
+/** The type Anthropic uses for an HTTP status, for engine errors that come in FastAPI's shape. */
+export function typeForStatus(status: number): AnthropicErrorType {
+  if (status === 400 || status === 422) return 'invalid_request_error';
+  if (status === 401) return 'authentication_error';
+  if (status === 403) return 'permission_error';
+  if (status === 404) return 'not_found_error';
+  if (status === 413) return 'request_too_large';
+  if (status === 429) return 'rate_limit_error';
+  if (status === 503 || status === 529) return 'overloaded_error';
+  return 'api_error';
+}
+
+/** vllm-mlx answers errors as {"detail": string | object}; keep its words. */
+export function engineErrorMessage(raw: string): string {
+  try {
+    const body = JSON.parse(raw) as { detail?: unknown; error?: { message?: unknown } };
+    if (typeof body.detail === 'string') return body.detail;
+    if (body.detail !== undefined) return JSON.stringify(body.detail);
+    if (typeof body.error?.message === 'string') return body.error.message;
+  } catch { /* not JSON */ }
+  return raw.slice(0, 500) || 'the engine returned an error';
+}
+
+export const promptTooLong = (tokens: number, max: number) => `prompt is too long: ${tokens} tokens > ${max} maximum`;

@@ -1,0 +1,183 @@
+// The stable Anthropic-API endpoint on 127.0.0.1:$CCLOCAL_PORT. It stays up while the engine
+// starts, crashes, restarts or is swapped; Claude Code never sees a dead port. Node's own http:
+// this sits on every token's path, so no framework.
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { DaemonError } from '../errors.js';
+import type { DaemonEvent, EngineState } from '../protocol/protocol.js';
+import type { ReadyEngine } from '../supervisor/supervisor.js';
+import { errorBody, type AnthropicErrorType } from './anthropic-errors.js';
+import { handleMessages, engineHeaders, type MessagesDeps } from './messages.js';
+import { RequestQueue } from './queue.js';
+import { newStats, type EndpointStats } from './stats.js';
+
+/** Largest request body accepted (a long Claude Code session with big tool results is a few MB). */
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
+/** How long a broken request waits for the supervisor to name the crash. */
+const CRASH_NOTICE_MS = 3000;
+
+export interface EndpointOptions {
+  port: number;
+  concurrency: number;
+  queueMax: number;
+  queueTimeoutMs: number;
+  firstEventTimeoutMs: number;
+  betweenEventsTimeoutMs: number;
+  awaitReady(notGen?: number): Promise<ReadyEngine>;
+  reportWedged(detail: string): void;
+  engineView(): { state: EngineState; model: string | null; contextWindow: number };
+  onEvent(listener: (e: DaemonEvent) => void): () => void;
+  log: Logger;
+}
+
+export interface Endpoint {
+  url: string;
+  stats(): EndpointStats;
+  close(): Promise<void>;
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+function hostnameOf(hostHeader: string): string {
+  if (hostHeader.startsWith('[')) return hostHeader.slice(0, hostHeader.indexOf(']') + 1).toLowerCase();
+  return hostHeader.split(':')[0]!.toLowerCase();
+}
+
+/** DNS rebinding and browser pages: only loopback names, and no foreign Origin. */
+export function refusal(req: IncomingMessage): string | null {
+  const host = req.headers.host;
+  if (host !== undefined && !LOOPBACK_HOSTS.has(hostnameOf(host))) return `Host ${host} is not a loopback name`;
+  const origin = req.headers.origin;
+  if (origin !== undefined) {
+    let ok = false;
+    try { ok = LOOPBACK_HOSTS.has(new URL(origin).hostname.toLowerCase()) || LOOPBACK_HOSTS.has(`[${new URL(origin).hostname}]`); } catch { ok = false; }
+    if (!ok) return `Origin ${origin} is not allowed`;
+  }
+  return null;
+}
+
+function readBody(req: IncomingMessage): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) { resolve(null); req.destroy(); return; }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+function sendError(res: ServerResponse, status: number, type: AnthropicErrorType, message: string): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(errorBody(type, message));
+}
+
+export async function startEndpoint(o: EndpointOptions): Promise<Endpoint> {
+  const queue = new RequestQueue(o.concurrency, o.queueMax);
+  const stats = newStats();
+  let lastCrash: { atMs: number; reason: string } | null = null;
+  const crashWaiters = new Set<(reason: string) => void>();
+  o.onEvent((e) => {
+    if (e.type !== 'crash') return;
+    lastCrash = { atMs: Date.parse(e.at), reason: e.reason };
+    for (const w of crashWaiters) w(e.reason);
+    crashWaiters.clear();
+  });
+  const crashReasonSince = (sinceMs: number): Promise<string | null> => {
+    if (lastCrash && lastCrash.atMs >= sinceMs - 50) return Promise.resolve(lastCrash.reason);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => { crashWaiters.delete(done); resolve(null); }, CRASH_NOTICE_MS);
+      const done = (reason: string) => { clearTimeout(t); resolve(reason); };
+      crashWaiters.add(done);
+    });
+  };
+  const countTokens = (engine: ReadyEngine, body: string): Promise<number> => new Promise((resolve) => {
+    const up = httpRequest(new URL('/v1/messages/count_tokens', engine.url), { method: 'POST', headers: { 'content-type': 'application/json' } }, (r) => {
+      const chunks: Buffer[] = [];
+      r.on('data', (c: Buffer) => chunks.push(c));
+      r.on('end', () => {
+        try { resolve(Number((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { input_tokens?: unknown }).input_tokens) || 0); } catch { resolve(0); }
+      });
+    });
+    // Counting is a guard, not a gate: if the engine cannot count, let it see the request.
+    up.on('error', () => resolve(0));
+    up.end(body);
+  });
+  const messagesDeps: MessagesDeps = {
+    awaitReady: o.awaitReady, reportWedged: o.reportWedged, crashReasonSince, countTokens, queue, stats,
+    queueTimeoutMs: o.queueTimeoutMs, timeouts: { firstEventMs: o.firstEventTimeoutMs, betweenEventsMs: o.betweenEventsTimeoutMs },
+    log: o.log,
+  };
+
+  const server: Server = createServer((req, res) => void route(req, res).catch((err: unknown) => {
+    o.log.error({ err, trigger: 'http' }, 'endpoint handler failed');
+    if (!res.headersSent) sendError(res, 500, 'api_error', 'internal error in cclocald; see logs/daemon.log');
+    else res.end();
+  }));
+  server.keepAliveTimeout = 65_000;
+  // A long prefill can keep a request open for many minutes; no server-side request timeout.
+  server.requestTimeout = 0;
+
+  const route = async (req: IncomingMessage, res: ServerResponse) => {
+    const why = refusal(req);
+    if (why) { sendError(res, 403, 'permission_error', `refused: ${why}; cclocald answers local clients only`); return; }
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    if ((req.method === 'GET' || req.method === 'HEAD') && path === '/') { send(res, 200, { service: 'cclocald', endpoint: 'anthropic-messages' }); return; }
+    if (req.method === 'GET' && path === '/health') {
+      const e = o.engineView();
+      send(res, e.state === 'ready' ? 200 : 503, { status: e.state === 'ready' ? 'healthy' : e.state, engine: e });
+      return;
+    }
+    if (req.method === 'GET' && path === '/v1/models') {
+      const e = o.engineView();
+      send(res, 200, { data: e.model ? [{ type: 'model', id: e.model, display_name: e.model, created_at: new Date(0).toISOString(), max_input_tokens: e.contextWindow }] : [], has_more: false, first_id: e.model, last_id: e.model });
+      return;
+    }
+    if (req.method === 'POST' && (path === '/v1/messages' || path === '/v1/messages/count_tokens')) {
+      const raw = await readBody(req);
+      if (raw === null) { sendError(res, 413, 'request_too_large', `the request is over ${MAX_BODY_BYTES} bytes`); return; }
+      if (path === '/v1/messages') { await handleMessages(messagesDeps, req, res, raw, url.pathname + url.search); return; }
+      await countTokensRoute(req, res, raw);
+      return;
+    }
+    sendError(res, 404, 'not_found_error', `${req.method} ${path} is not served by cclocald`);
+  };
+
+  const countTokensRoute = async (req: IncomingMessage, res: ServerResponse, raw: string) => {
+    let body: Record<string, unknown>;
+    try { body = JSON.parse(raw) as Record<string, unknown>; } catch { sendError(res, 400, 'invalid_request_error', 'the request body is not JSON'); return; }
+    let engine: ReadyEngine;
+    try { engine = await o.awaitReady(); } catch (err) {
+      sendError(res, 503, 'api_error', err instanceof DaemonError ? err.message : 'the engine is not available');
+      return;
+    }
+    body.model = engine.model;
+    const up = httpRequest(new URL('/v1/messages/count_tokens', engine.url), { method: 'POST', headers: engineHeaders(req) }, (r) => {
+      res.writeHead(r.statusCode ?? 502, { 'content-type': 'application/json' });
+      r.pipe(res);
+    });
+    up.on('error', () => { if (!res.headersSent) sendError(res, 529, 'overloaded_error', 'the local engine is restarting; retry shortly'); });
+    up.end(JSON.stringify(body));
+  };
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    // Loopback only: a local model server must not be reachable from the network.
+    server.listen(o.port, '127.0.0.1', () => { server.off('error', reject); resolve(); });
+  });
+  return {
+    url: `http://127.0.0.1:${o.port}`,
+    stats: () => ({ ...stats, queueDepth: queue.depth, inFlight: queue.active }),
+    close: () => new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
+}

@@ -1,0 +1,154 @@
+// Forwards one Messages request to the engine and the answer back, event by event.
+//
+// Streams: vllm-mlx sends message_start (and an empty text block) before its prefill, the phase
+// where a Metal OOM usually strikes. Those preamble events are held back (heartbeat comments go
+// through) until the first generated event, so a crash before it leaves the client with nothing
+// to undo and the request is retried once on the restarted engine. After that first event the
+// bytes go through unchanged, one write per event; a crash then ends the stream with an
+// Anthropic `error` event instead of a hang or a silent truncation.
+import { request as httpRequest, Agent, type IncomingMessage, type ServerResponse } from 'node:http';
+import { engineErrorMessage, errorBody, errorEvent, typeForStatus } from './anthropic-errors.js';
+import { isPreamble, SseScanner, type SseUnit } from './sse-scanner.js';
+
+// Keep-alive to the engine: no TCP handshake on every request of a session.
+const engineAgent = new Agent({ keepAlive: true, maxSockets: 16 });
+
+export interface RelayTimeouts {
+  /** No generated event this long after the request reached the engine: wedged (prefill can take minutes). */
+  firstEventMs: number;
+  /** No event this long between two events (heartbeat comments do not count): wedged. */
+  betweenEventsMs: number;
+}
+
+export type RelayOutcome =
+  | { kind: 'done'; status: number; events: number; firstEventAt: number | null }
+  /** The engine went away before anything generated reached the client: safe to try again. */
+  | { kind: 'retryable'; why: string }
+  /** The engine went away mid-answer; the client got an error event. */
+  | { kind: 'broken'; why: string; events: number; firstEventAt: number | null }
+  | { kind: 'wedged'; detail: string; events: number; firstEventAt: number | null };
+
+export interface RelayRequest {
+  engineUrl: string;
+  path: string;
+  body: string;
+  headers: Record<string, string>;
+  stream: boolean;
+  timeouts: RelayTimeouts;
+  /** Waits for the supervisor to name why the engine died (bounded). */
+  crashReason(): Promise<string | null>;
+  now(): number;
+}
+
+const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' };
+
+export function relay(req: RelayRequest, res: ServerResponse, clientGone: AbortSignal): Promise<RelayOutcome> {
+  return new Promise((resolve) => {
+    let settled = false;
+    let events = 0;
+    let firstEventAt: number | null = null;
+    let committed = false;
+    const held: Buffer[] = [];
+    let timer: NodeJS.Timeout | null = null;
+    let sawStop = false;
+
+    const finish = (o: RelayOutcome) => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      clientGone.removeEventListener('abort', onClientGone);
+      resolve(o);
+    };
+    const arm = (ms: number, phase: string) => {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => {
+        const detail = `no ${phase} from the engine for ${Math.round(ms / 1000)} s (heartbeats do not count)`;
+        upstream.destroy();
+        if (req.stream) {
+          if (!res.headersSent) res.writeHead(200, SSE_HEADERS);
+          res.end(errorEvent('overloaded_error', `the local engine stopped generating (${detail}); cclocald is restarting it`));
+        } else if (!res.headersSent) {
+          res.writeHead(529, { 'content-type': 'application/json' }).end(errorBody('overloaded_error', `the local engine stopped generating (${detail}); cclocald is restarting it`));
+        }
+        finish({ kind: 'wedged', detail, events, firstEventAt });
+      }, ms);
+      timer.unref();
+    };
+
+    const onClientGone = () => { upstream.destroy(); finish({ kind: 'done', status: 499, events, firstEventAt }); };
+    clientGone.addEventListener('abort', onClientGone, { once: true });
+
+    const url = new URL(req.path, req.engineUrl);
+    const upstream = httpRequest(url, { method: 'POST', agent: engineAgent, headers: { ...req.headers, 'content-length': String(Buffer.byteLength(req.body)) } });
+    upstream.setNoDelay(true);
+
+    let gone = false;
+    const engineGone = async (why: string) => {
+      if (settled || gone) return;
+      gone = true;
+      if (!committed) { finish({ kind: 'retryable', why }); return; }
+      if (timer) clearTimeout(timer);
+      const reason = await req.crashReason();
+      const message = `the local engine stopped mid-answer${reason ? ` (${reason})` : ''}; cclocald is restarting it`;
+      if (req.stream) res.end(errorEvent('overloaded_error', message));
+      else res.destroy();
+      finish({ kind: 'broken', why, events, firstEventAt });
+    };
+
+    upstream.on('error', (err) => void engineGone(err.message));
+    upstream.on('response', (up: IncomingMessage) => {
+      const status = up.statusCode ?? 502;
+      const isSse = (up.headers['content-type'] ?? '').startsWith('text/event-stream');
+      if (status !== 200 || !isSse) {
+        // JSON answers (and every engine error) are whole before anything is sent.
+        const chunks: Buffer[] = [];
+        up.on('data', (c: Buffer) => chunks.push(c));
+        up.on('end', () => {
+          const raw = Buffer.concat(chunks);
+          if (res.headersSent) {
+            // A retry after heartbeats were sent: only an SSE error can still be said.
+            res.end(errorEvent(typeForStatus(status), engineErrorMessage(raw.toString('utf8'))));
+          } else if (status === 200) {
+            res.writeHead(200, { 'content-type': up.headers['content-type'] ?? 'application/json' }).end(raw);
+          } else {
+            res.writeHead(status, { 'content-type': 'application/json' }).end(errorBody(typeForStatus(status), engineErrorMessage(raw.toString('utf8'))));
+          }
+          finish({ kind: 'done', status, events: status === 200 ? 1 : 0, firstEventAt: req.now() });
+        });
+        up.on('error', (err) => void engineGone(err.message));
+        up.on('aborted', () => void engineGone('aborted'));
+        return;
+      }
+      if (!res.headersSent) res.writeHead(200, SSE_HEADERS);
+      res.flushHeaders();
+      const scanner = new SseScanner();
+      const write = (u: SseUnit) => {
+        if (u.event === null) { res.write(u.raw); return; } // a heartbeat comment
+        events++;
+        if (u.event === 'message_stop') sawStop = true;
+        if (!committed && isPreamble(u)) { held.push(u.raw); return; }
+        if (!committed) {
+          committed = true;
+          firstEventAt = req.now();
+          if (held.length) res.write(Buffer.concat(held));
+        }
+        res.write(u.raw);
+        arm(req.timeouts.betweenEventsMs, 'event');
+      };
+      up.on('data', (chunk: Buffer) => { if (!settled) for (const u of scanner.push(chunk)) write(u); });
+      up.on('end', () => {
+        if (settled) return;
+        if (sawStop) {
+          res.end();
+          finish({ kind: 'done', status: 200, events, firstEventAt });
+        } else {
+          void engineGone('the stream ended without message_stop');
+        }
+      });
+      up.on('aborted', () => void engineGone('the engine connection was cut'));
+      up.on('error', (err) => void engineGone(err.message));
+    });
+    arm(req.timeouts.firstEventMs, 'generated event');
+    upstream.end(req.body);
+  });
+}

@@ -1,0 +1,38 @@
+// What the endpoint changes in a Messages request before the engine sees it. Pure.
+
+/** Claude Code's per-request attribution line; it changes every time and defeats the prefix cache. */
+const ATTRIBUTION_LINE = /x-anthropic-billing-header:[^\n]*\n?/g;
+
+type Block = { type?: unknown; text?: unknown };
+
+/** Removes the attribution line from `system` (a string or text blocks); drops blocks left empty. */
+export function stripAttribution(body: Record<string, unknown>): boolean {
+  const system = body.system;
+  if (typeof system === 'string') {
+    const next = system.replace(ATTRIBUTION_LINE, '');
+    if (next !== system) { body.system = next; return true; }
+    return false;
+  }
+  if (!Array.isArray(system)) return false;
+  let changed = false;
+  const kept: unknown[] = [];
+  for (const block of system as Block[]) {
+    if (block && block.type === 'text' && typeof block.text === 'string' && block.text.includes('x-anthropic-billing-header')) {
+      changed = true;
+      const text = block.text.replace(ATTRIBUTION_LINE, '');
+      if (text.trim().length > 0) kept.push({ ...block, text });
+    } else {
+      kept.push(block);
+    }
+  }
+  if (changed) body.system = kept;
+  return changed;
+}
+
+/**
+ * A token is at least one byte of the text it stands for, so a body no longer (in UTF-8 bytes)
+ * than the window cannot hold more tokens than the window. Only longer bodies are counted.
+ */
+export function mightExceed(bodyBytes: number, contextWindow: number): boolean {
+  return bodyBytes > contextWindow;
+}
