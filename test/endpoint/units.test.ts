@@ -1,0 +1,92 @@
+// The endpoint's pure parts: request rewriting, SSE framing, the queue, error forms.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { engineErrorMessage, errorEvent, promptTooLong, typeForStatus } from '../../daemon/endpoint/anthropic-errors.js';
+import { refusal } from '../../daemon/endpoint/http-server.js';
+import { QueueFullError, QueueTimeoutError, RequestQueue } from '../../daemon/endpoint/queue.js';
+import { mightExceed, stripAttribution } from '../../daemon/endpoint/request-rewrite.js';
+import { isPreamble, SseScanner } from '../../daemon/endpoint/sse-scanner.js';
+
+test('the attribution line is removed from a string system prompt and from text blocks', () => {
+  const a = { system: 'x-anthropic-billing-header: cc_version=1; cc_entrypoint=cli;\nYou are Claude Code.' };
+  assert.equal(stripAttribution(a), true);
+  assert.equal(a.system, 'You are Claude Code.');
+  const b = { system: [{ type: 'text', text: 'x-anthropic-billing-header: cc_version=2;' }, { type: 'text', text: 'Rules', cache_control: { type: 'ephemeral' } }] };
+  assert.equal(stripAttribution(b), true);
+  assert.deepEqual(b.system, [{ type: 'text', text: 'Rules', cache_control: { type: 'ephemeral' } }]);
+  const c = { system: 'plain' };
+  assert.equal(stripAttribution(c), false);
+  assert.equal(stripAttribution({}), false);
+});
+
+test('only bodies longer (in bytes) than the window can exceed it', () => {
+  assert.equal(mightExceed(4096, 4096), false);
+  assert.equal(mightExceed(4097, 4096), true);
+});
+
+test('the SSE scanner returns whole units byte for byte, across chunk splits', () => {
+  const s = new SseScanner();
+  const a = 'event: message_start\ndata: {"type":"message_start"}\n\n';
+  const b = ': heartbeat\n\n';
+  const c = 'event: content_block_delta\ndata: {"delta":{"text":"é"}}\n\n';
+  const bytes = Buffer.from(a + b + c);
+  const units = [...s.push(bytes.subarray(0, 10)), ...s.push(bytes.subarray(10, a.length + 3)), ...s.push(bytes.subarray(a.length + 3))];
+  assert.deepEqual(units.map((u) => u.event), ['message_start', null, 'content_block_delta']);
+  assert.equal(Buffer.concat(units.map((u) => u.raw)).toString(), a + b + c);
+  assert.equal(s.rest().length, 0);
+});
+
+test('message_start and an empty text block are preamble; deltas and tool_use starts are not', () => {
+  const unit = (event: string, data: unknown) => ({ raw: Buffer.alloc(0), event, data: JSON.stringify(data) });
+  assert.equal(isPreamble(unit('message_start', {})), true);
+  assert.equal(isPreamble(unit('content_block_start', { content_block: { type: 'text', text: '' } })), true);
+  assert.equal(isPreamble(unit('content_block_start', { content_block: { type: 'tool_use', id: 't', name: 'Write', input: {} } })), false);
+  assert.equal(isPreamble(unit('content_block_delta', { delta: { type: 'text_delta', text: 'a' } })), false);
+  assert.equal(isPreamble(unit('message_stop', {})), false);
+});
+
+test('the queue grants in arrival order, one at a time, and refuses past its bound', async () => {
+  const q = new RequestQueue(1, 2);
+  const order: number[] = [];
+  const r1 = await q.acquire(1000);
+  const p2 = q.acquire(1000).then((r) => { order.push(2); return r; });
+  const p3 = q.acquire(1000).then((r) => { order.push(3); return r; });
+  await assert.rejects(q.acquire(1000), QueueFullError);
+  assert.equal(q.depth, 2);
+  r1();
+  (await p2)();
+  (await p3)();
+  assert.deepEqual(order, [2, 3]);
+  assert.equal(q.active, 0);
+});
+
+test('a waiter gives up after its timeout, and an aborted one leaves the queue', async () => {
+  const q = new RequestQueue(1, 5);
+  const r1 = await q.acquire(1000);
+  await assert.rejects(q.acquire(5), QueueTimeoutError);
+  const ac = new AbortController();
+  const p = q.acquire(1000, ac.signal);
+  ac.abort();
+  await assert.rejects(p);
+  assert.equal(q.depth, 0);
+  r1();
+});
+
+test('errors take Anthropic forms', () => {
+  assert.equal(promptTooLong(40000, 32768), 'prompt is too long: 40000 tokens > 32768 maximum');
+  assert.equal(errorEvent('overloaded_error', 'x'), 'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"x"}}\n\n');
+  assert.equal(typeForStatus(404), 'not_found_error');
+  assert.equal(typeForStatus(500), 'api_error');
+  assert.equal(engineErrorMessage('{"detail":"The model `x` does not exist."}'), 'The model `x` does not exist.');
+});
+
+test('requests are refused unless Host and Origin are loopback names', () => {
+  const req = (headers: Record<string, string>) => ({ headers }) as never;
+  assert.equal(refusal(req({ host: 'localhost:8000' })), null);
+  assert.equal(refusal(req({ host: '127.0.0.1' })), null);
+  assert.equal(refusal(req({ host: '[::1]:8000' })), null);
+  assert.match(refusal(req({ host: 'evil.com:8000' }))!, /not a loopback name/);
+  assert.match(refusal(req({ host: 'localhost.evil.com' }))!, /not a loopback name/);
+  assert.match(refusal(req({ host: 'localhost', origin: 'http://evil.com' }))!, /Origin/);
+  assert.equal(refusal(req({ host: 'localhost', origin: 'http://127.0.0.1:5173' })), null);
+});
