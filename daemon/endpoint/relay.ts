@@ -8,7 +8,7 @@
 // Anthropic `error` event instead of a hang or a silent truncation.
 import { request as httpRequest, Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import { engineErrorMessage, errorBody, errorEvent, typeForStatus } from './anthropic-errors.js';
-import { isPreamble, SseScanner, type SseUnit } from './sse-scanner.js';
+import { isPreamble, SseScanner, StreamTracker } from './sse-scanner.js';
 
 // Keep-alive to the engine: no TCP handshake on every request of a session.
 const engineAgent = new Agent({ keepAlive: true, maxSockets: 16 });
@@ -45,12 +45,13 @@ const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache
 export function relay(req: RelayRequest, res: ServerResponse, clientGone: AbortSignal): Promise<RelayOutcome> {
   return new Promise((resolve) => {
     let settled = false;
-    let events = 0;
+    let events = 0; // preamble events; the tracker counts the rest
+    const tracker = new StreamTracker();
+    const total = () => events + tracker.events;
     let firstEventAt: number | null = null;
     let committed = false;
     const held: Buffer[] = [];
     let timer: NodeJS.Timeout | null = null;
-    let sawStop = false;
 
     const finish = (o: RelayOutcome) => {
       if (settled) return;
@@ -70,12 +71,12 @@ export function relay(req: RelayRequest, res: ServerResponse, clientGone: AbortS
         } else if (!res.headersSent) {
           res.writeHead(529, { 'content-type': 'application/json' }).end(errorBody('overloaded_error', `the local engine stopped generating (${detail}); cclocald is restarting it`));
         }
-        finish({ kind: 'wedged', detail, events, firstEventAt });
+        finish({ kind: 'wedged', detail, events: total(), firstEventAt });
       }, ms);
       timer.unref();
     };
 
-    const onClientGone = () => { upstream.destroy(); finish({ kind: 'done', status: 499, events, firstEventAt }); };
+    const onClientGone = () => { upstream.destroy(); finish({ kind: 'done', status: 499, events: total(), firstEventAt }); };
     clientGone.addEventListener('abort', onClientGone, { once: true });
 
     const url = new URL(req.path, req.engineUrl);
@@ -92,7 +93,7 @@ export function relay(req: RelayRequest, res: ServerResponse, clientGone: AbortS
       const message = `the local engine stopped mid-answer${reason ? ` (${reason})` : ''}; cclocald is restarting it`;
       if (req.stream) res.end(errorEvent('overloaded_error', message));
       else res.destroy();
-      finish({ kind: 'broken', why, events, firstEventAt });
+      finish({ kind: 'broken', why, events: total(), firstEventAt });
     };
 
     upstream.on('error', (err) => void engineGone(err.message));
@@ -122,25 +123,46 @@ export function relay(req: RelayRequest, res: ServerResponse, clientGone: AbortS
       if (!res.headersSent) res.writeHead(200, SSE_HEADERS);
       res.flushHeaders();
       const scanner = new SseScanner();
-      const write = (u: SseUnit) => {
-        if (u.event === null) { res.write(u.raw); return; } // a heartbeat comment
-        events++;
-        if (u.event === 'message_stop') sawStop = true;
-        if (!committed && isPreamble(u)) { held.push(u.raw); return; }
-        if (!committed) {
+      // Before the first generated event: whole units, preamble held, comments through.
+      const beforeCommit = (chunk: Buffer) => {
+        scanner.append(chunk);
+        for (let u = scanner.next(); u && !committed; u = scanner.next()) {
+          if (u.event === null) { res.write(u.raw); continue; } // a heartbeat comment
+          if (isPreamble(u)) { held.push(u.raw); events++; continue; }
           committed = true;
           firstEventAt = req.now();
-          if (held.length) res.write(Buffer.concat(held));
+          res.write(held.length ? Buffer.concat([...held, u.raw]) : u.raw);
+          tracker.feed(u.raw);
         }
-        res.write(u.raw);
-        arm(req.timeouts.betweenEventsMs, 'event');
+        if (committed) {
+          // From here on bytes pass through as they come, starting with what this chunk still holds.
+          const rest = scanner.rest();
+          if (rest.length) { res.write(rest); tracker.feed(rest); }
+          arm(req.timeouts.betweenEventsMs, 'event');
+        }
       };
-      up.on('data', (chunk: Buffer) => { if (!settled) for (const u of scanner.push(chunk)) write(u); });
+      // Chunks parsed from one socket read go out in one write (cork until the current tick ends):
+      // a burst costs one syscall, and a lone event still leaves at once.
+      let corked = false;
+      const afterCommit = (chunk: Buffer) => {
+        if (!corked) {
+          corked = true;
+          res.cork();
+          process.nextTick(() => { corked = false; res.uncork(); });
+        }
+        res.write(chunk);
+        if (tracker.feed(chunk) > 0) arm(req.timeouts.betweenEventsMs, 'event');
+      };
+      up.on('data', (chunk: Buffer) => {
+        if (settled) return;
+        if (committed) afterCommit(chunk);
+        else beforeCommit(chunk);
+      });
       up.on('end', () => {
         if (settled) return;
-        if (sawStop) {
+        if (tracker.sawStop) {
           res.end();
-          finish({ kind: 'done', status: 200, events, firstEventAt });
+          finish({ kind: 'done', status: 200, events: total(), firstEventAt });
         } else {
           void engineGone('the stream ended without message_stop');
         }

@@ -15,20 +15,32 @@ const SEP = Buffer.from('\n\n');
 export class SseScanner {
   #buf: Buffer = Buffer.alloc(0);
 
-  push(chunk: Buffer): SseUnit[] {
+  /** Adds bytes; then take whole units with next(). */
+  append(chunk: Buffer): void {
     this.#buf = this.#buf.length ? Buffer.concat([this.#buf, chunk]) : chunk;
+  }
+
+  /** The next whole unit, or null; what follows stays buffered (see rest()). */
+  next(): SseUnit | null {
+    const end = this.#buf.indexOf(SEP);
+    if (end === -1) return null;
+    const raw = this.#buf.subarray(0, end + 2);
+    this.#buf = this.#buf.subarray(end + 2);
+    return parseUnit(raw);
+  }
+
+  push(chunk: Buffer): SseUnit[] {
+    this.append(chunk);
     const units: SseUnit[] = [];
-    for (let end = this.#buf.indexOf(SEP); end !== -1; end = this.#buf.indexOf(SEP)) {
-      const raw = this.#buf.subarray(0, end + 2);
-      this.#buf = this.#buf.subarray(end + 2);
-      units.push(parseUnit(raw));
-    }
+    for (let u = this.next(); u; u = this.next()) units.push(u);
     return units;
   }
 
-  /** Bytes of an incomplete unit left when the stream ended. */
+  /** The bytes not yet taken as units; takes them out of the buffer. */
   rest(): Buffer {
-    return this.#buf;
+    const r = this.#buf;
+    this.#buf = Buffer.alloc(0);
+    return r;
   }
 }
 
@@ -40,7 +52,7 @@ function parseUnit(raw: Buffer): SseUnit {
     else if (line.startsWith('data:')) data.push(line.slice(5).trimStart());
   }
   if (event === null && data.length > 0) event = 'message';
-  return { raw: Buffer.from(raw), event, data: data.join('\n') };
+  return { raw, event, data: data.join('\n') };
 }
 
 /** Events the engine sends before any generated token (vllm-mlx sends these before the prefill). */
@@ -52,5 +64,33 @@ export function isPreamble(u: SseUnit): boolean {
     return (block?.type === 'text' && !block.text) || (block?.type === 'thinking' && !block.thinking);
   } catch {
     return false;
+  }
+}
+
+const EVENT_FIELD = Buffer.from('event:');
+const STOP_EVENT = Buffer.from('event: message_stop');
+
+/**
+ * After the first generated event the relay passes chunks through untouched; this keeps count of
+ * events and notices message_stop without re-framing the stream (a pattern split between two
+ * chunks is found through the kept tail).
+ */
+export class StreamTracker {
+  #tail: Buffer = Buffer.alloc(0);
+  events = 0;
+  sawStop = false;
+
+  /** Returns how many events began in this chunk (0 for a heartbeat-only chunk). */
+  feed(chunk: Buffer): number {
+    const hay = this.#tail.length ? Buffer.concat([this.#tail, chunk]) : chunk;
+    const skip = this.#tail.length; // matches wholly inside the old tail were counted before
+    let n = 0;
+    for (let i = hay.indexOf(EVENT_FIELD); i !== -1; i = hay.indexOf(EVENT_FIELD, i + 1)) {
+      if (i + EVENT_FIELD.length > skip) n++;
+    }
+    if (!this.sawStop && hay.includes(STOP_EVENT)) this.sawStop = true;
+    this.#tail = Buffer.from(hay.subarray(Math.max(0, hay.length - (STOP_EVENT.length - 1))));
+    this.events += n;
+    return n;
   }
 }

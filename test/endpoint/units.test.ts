@@ -5,7 +5,7 @@ import { engineErrorMessage, errorEvent, promptTooLong, typeForStatus } from '..
 import { refusal } from '../../daemon/endpoint/http-server.js';
 import { QueueFullError, QueueTimeoutError, RequestQueue } from '../../daemon/endpoint/queue.js';
 import { mightExceed, stripAttribution } from '../../daemon/endpoint/request-rewrite.js';
-import { isPreamble, SseScanner } from '../../daemon/endpoint/sse-scanner.js';
+import { isPreamble, SseScanner, StreamTracker } from '../../daemon/endpoint/sse-scanner.js';
 
 test('the attribution line is removed from a string system prompt and from text blocks', () => {
   const a = { system: 'x-anthropic-billing-header: cc_version=1; cc_entrypoint=cli;\nYou are Claude Code.' };
@@ -89,4 +89,15 @@ test('requests are refused unless Host and Origin are loopback names', () => {
   assert.match(refusal(req({ host: 'localhost.evil.com' }))!, /not a loopback name/);
   assert.match(refusal(req({ host: 'localhost', origin: 'http://evil.com' }))!, /Origin/);
   assert.equal(refusal(req({ host: 'localhost', origin: 'http://127.0.0.1:5173' })), null);
+});
+
+test('the stream tracker counts events and finds message_stop even when split between chunks', () => {
+  const t = new StreamTracker();
+  const text = 'event: content_block_delta\ndata: {}\n\n: heartbeat\n\nevent: message_delta\ndata: {}\n\nevent: message_st';
+  assert.equal(t.feed(Buffer.from(text)), 3);
+  assert.equal(t.sawStop, false);
+  assert.equal(t.feed(Buffer.from('op\ndata: {"type":"message_stop"}\n\n')), 0);
+  assert.equal(t.sawStop, true);
+  assert.equal(t.events, 3);
+  assert.equal(new StreamTracker().feed(Buffer.from(': heartbeat\n\n')), 0);
 });
