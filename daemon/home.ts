@@ -1,6 +1,6 @@
 // $CCLOCAL_HOME: folder modes, the pid-file lock (one daemon per home), stale socket removal.
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { connect } from 'node:net';
+import { socketAnswers } from './protocol/wait-for.js';
 import type { HomePaths } from './protocol/paths.js';
 
 /** A booting daemon may hold the lock this long before its socket answers (tsx + imports on a slow disk). */
@@ -22,15 +22,6 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-export function socketAnswers(path: string, timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(path);
-    const done = (ok: boolean) => { clearTimeout(timer); s.destroy(); resolve(ok); };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-  });
-}
 
 /** Creates the home 0700 (and tightens an existing one we own), plus logs/. */
 export function prepareHome(paths: HomePaths): void {

@@ -3,6 +3,8 @@
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { AlreadyRunningError, claimHome, prepareHome, removeStaleSocket, type HomeLock } from './home.js';
 import { createRootLog, type RootLog } from './log.js';
+import { createAttachFile } from './attach-file.js';
+import { revertWiredLimit } from './wired-limit.js';
 import { startEndpoint, type Endpoint } from './endpoint/http-server.js';
 import { createNotifier } from './notify.js';
 import { assertSocketPathFits, SocketPathTooLongError } from './protocol/paths.js';
@@ -46,10 +48,13 @@ export async function runDaemon(): Promise<number> {
   const startedAt = Date.now();
   let sock: SocketServer | null = null;
   const listeners = new Set<(e: DaemonEvent) => void>();
+  const attachFile = createAttachFile({ path: config.paths.attachScript, endpointUrl: `http://127.0.0.1:${config.port}`, log });
+  attachFile.remove(); // a file left by a daemon that died hard describes nothing now
   const emit = (e: Omit<DaemonEvent, 'at'>) => {
     const event = { ...e, at: new Date().toISOString() } as DaemonEvent;
     sock?.broadcast(event);
     for (const l of listeners) l(event);
+    attachFile.refresh(supervisor.view());
   };
   const persisted = loadState(config.paths.state);
   const notifier = createNotifier({ platform: config.platform, enabled: config.notify, log: root.log.child({ mod: 'notify' }) });
@@ -90,7 +95,9 @@ export async function runDaemon(): Promise<number> {
       backstop.unref();
       try {
         await endpoint.close();            // no new requests; open streams end
+        attachFile.remove();               // the warm path must not point at a daemon going away
         await supervisor.shutdown();       // engine: SIGTERM to its group, SIGKILL after the grace
+        await revertWiredLimit(config.paths.home, log, notifier);
         await sock?.close();               // the final state event has gone out by now
         removeStaleSocket(config.paths.socket);
         lock.release();
@@ -120,6 +127,7 @@ export async function runDaemon(): Promise<number> {
     contextFloor: config.contextFloor,
     log: root.log.child({ mod: 'rpc' }),
     requestShutdown: (reason) => setImmediate(() => void stop(reason)),
+    afterUnload: () => revertWiredLimit(config.paths.home, log, notifier),
     daemonStatus: () => ({
       daemon: { pid: process.pid, version: VERSION, protocol: PROTOCOL_VERSION, uptimeS: Math.floor((Date.now() - startedAt) / 1000), home: config.paths.home },
       endpoint: { url: endpoint.url, ...endpoint.stats() },

@@ -21,3 +21,13 @@ export async function readMemoryFacts(platform: 'darwin' | 'linux'): Promise<Mem
   // iogpu.wired_limit_mb does not exist on Intel Macs or older macOS: treat as the default cap.
   return { totalBytes: total ?? 0, wiredLimitMb: wired ?? 0 };
 }
+
+/**
+ * Puts iogpu.wired_limit_mb back to what it was before the client raised it. `sudo -n`: the daemon
+ * has no terminal to ask for a password; if sudo's cached credentials expired, the caller tells the
+ * person the one command to run.
+ */
+export async function restoreWiredLimit(mb: number): Promise<boolean> {
+  const r = await runCommand('sudo', ['-n', 'sysctl', `iogpu.wired_limit_mb=${mb}`]);
+  return r.ok;
+}

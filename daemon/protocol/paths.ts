@@ -1,7 +1,9 @@
 // The contract's file names, derived from CCLOCAL_HOME in one place so the daemon and the
 // client can never disagree about where the socket or the logs are.
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const SOCKET_NAME = 'cclocald.sock';
 
@@ -23,6 +25,8 @@ export interface HomePaths {
   logsDir: string;
   daemonLog: string;
   engineLog: string;
+  /** The warm path: Claude Code's environment for the ready model, sourced by the `cclocal` launcher. */
+  attachScript: string;
 }
 
 export function homePaths(home: string): HomePaths {
@@ -37,6 +41,7 @@ export function homePaths(home: string): HomePaths {
     logsDir,
     daemonLog: join(logsDir, 'daemon.log'),
     engineLog: join(logsDir, 'engine.log'),
+    attachScript: join(home, 'attach.sh'),
   };
 }
 
@@ -52,4 +57,13 @@ export class SocketPathTooLongError extends Error {
 export function assertSocketPathFits(path: string, platform: string = process.platform): void {
   const limit = MAX_SOCKET_PATH_BYTES[platform] ?? 103;
   if (Buffer.byteLength(path) > limit) throw new SocketPathTooLongError(path, limit);
+}
+
+/** A file shipped at the package root (daemon/protocol/ in development, dist/daemon/protocol/ when built). */
+export function packageFile(name: string): string {
+  for (const up of ['../../', '../../../']) {
+    const p = fileURLToPath(new URL(up + name, import.meta.url));
+    if (existsSync(p)) return p;
+  }
+  return fileURLToPath(new URL('../../' + name, import.meta.url));
 }

@@ -110,6 +110,7 @@ export type DaemonEvent =
   | { type: 'crash'; at: string; model: string; reason: CrashReason; exitCode: number | null; signal: string | null; stderrTail: string }
   | { type: 'restart'; at: string; model: string; attempt: number; delayMs: number }
   | { type: 'contextShrunk'; at: string; model: string; from: number; to: number }
+  | { type: 'contextSet'; at: string; model: string; contextWindow: number }
   | { type: 'failed'; at: string; model: string; message: string }
   | { type: 'recovered'; at: string; model: string | null; action: 'adopted' | 'stopped'; pid: number };
 export type DaemonEventType = DaemonEvent['type'];

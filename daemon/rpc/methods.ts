@@ -16,6 +16,8 @@ export interface MethodDeps {
   hfHubCache: string;
   platform: 'darwin' | 'linux';
   contextFloor: number;
+  /** Work that follows an unload (restoring a raised GPU wired limit). */
+  afterUnload(): Promise<void>;
   /** Begins the daemon's shutdown (after the reply is sent). */
   requestShutdown(reason: string): void;
   log: Logger;
@@ -53,7 +55,11 @@ export function createRpcServer(d: MethodDeps): JSONRPCServer {
     return d.supervisor.load(req.model, req.contextWindow);
   });
 
-  server.addMethod('unload', async () => { await d.supervisor.unload(); return { stopped: true }; });
+  server.addMethod('unload', async () => {
+    await d.supervisor.unload();
+    await d.afterUnload();
+    return { stopped: true };
+  });
 
   server.addMethod('setContext', (params) => {
     const p = objectParams(params, 'setContext');

@@ -171,6 +171,7 @@ export class Supervisor {
       this.#d.persisted.contexts[this.#model.id] = ctx;
       this.#persist();
       this.#d.log.info({ model: this.#model.id, contextWindow: ctx, trigger: 'rpc' }, 'context window set');
+      this.#d.emit({ type: 'contextSet', model: this.#model.id, contextWindow: ctx });
       return { model: this.#model.id, contextWindow: ctx };
     });
   }

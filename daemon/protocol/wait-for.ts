@@ -1,7 +1,18 @@
 // Waits on file-system events in $CCLOCAL_HOME rather than polling: the socket appearing,
 // the pid file going away. Each wait has one deadline.
 import { existsSync, watch } from 'node:fs';
-import { socketAnswers } from '../home.js';
+import { connect } from 'node:net';
+
+/** Whether something accepts connections on the Unix socket at `path`. */
+export function socketAnswers(path: string, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    const done = (ok: boolean) => { clearTimeout(timer); s.destroy(); resolve(ok); };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}
 
 export function waitForChange(dir: string, check: () => Promise<boolean>, deadlineMs: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -1,0 +1,124 @@
+// cclocal: attach Claude Code to the model cclocald serves. Flags are the seed launcher's.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { CATALOG, DEFAULT_MODEL, resolveModel } from '../daemon/protocol/catalog.js';
+import { DEFAULT_OUT_TOKENS } from '../daemon/protocol/attach-env.js';
+import { homeDir, homePaths } from '../daemon/protocol/paths.js';
+import { connectCommand, findClaude, planFor, runClaude } from './attach.js';
+import { manageCache, printList } from './cache-screens.js';
+import { ClientError, ensureDaemon } from './ensure-daemon.js';
+import { hubCacheDir } from './hf-cache.js';
+import { loadModel } from './load.js';
+import { chooseModel } from './menu.js';
+import { preflightDecision } from './preflight-menu.js';
+
+const MODEL_FLAGS = [...CATALOG.map((e) => e.name), 'light'];
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+interface Opts { model?: string; list?: boolean; rm?: boolean; server?: boolean; outTokens: number; safe?: boolean; memCheck: boolean }
+
+function program(): Command {
+  const p = new Command('cclocal')
+    .usage('[options] [-- claude arguments]')
+    .description('Run Claude Code on a local model served by cclocald. With no model flag on a terminal, opens the menu.')
+    .showHelpAfterError("Run 'cclocal --help' for usage.");
+  for (const e of CATALOG) p.addOption(new Option(`--${e.name}`, `${e.display} (~${e.sizeGB}GB) — ${e.notes}${e.name === DEFAULT_MODEL ? ' (default)' : ''}`));
+  p.addOption(new Option('--light', 'alias of --gemma-light'));
+  p.option('--model <id>', 'any MLX model by its Hugging Face id (org/name)')
+    .option('-l, --list', 'list cached models on disk')
+    .option('--rm', 'manage or delete cached models (interactive)')
+    .option('--server', 'make sure the model is loaded, print the connect command, and return')
+    .option('--out-tokens <n>', 'max output tokens Claude Code requests', positiveInt, DEFAULT_OUT_TOKENS)
+    .option('--safe', 'always show the memory-safeguard menu')
+    .option('--no-mem-check', 'skip the GPU-headroom preflight');
+  return p;
+}
+
+/** The last model flag wins, as in the seed. */
+function modelFromFlags(argv: string[], opts: Record<string, unknown>): string | undefined {
+  let chosen: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--model') chosen = argv[i + 1];
+    else if (a.startsWith('--model=')) chosen = a.slice(8);
+    else if (a.startsWith('--') && MODEL_FLAGS.includes(a.slice(2))) chosen = a.slice(2);
+  }
+  return chosen ?? (typeof opts.model === 'string' ? opts.model : undefined);
+}
+
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+async function main(argv: string[]): Promise<number> {
+  const split = argv.indexOf('--');
+  const ours = split === -1 ? argv : argv.slice(0, split);
+  const claudeArgs = split === -1 ? [] : argv.slice(split + 1);
+  const cmd = program();
+  cmd.exitOverride();
+  try { cmd.parse(ours, { from: 'user' }); } catch (err) {
+    const code = (err as { exitCode?: number }).exitCode ?? 1;
+    return code;
+  }
+  const opts = cmd.opts<Opts>();
+  const env = process.env;
+  const hub = hubCacheDir(env);
+  const paths = homePaths(homeDir(env));
+  if (opts.list) { printList(hub); return 0; }
+  const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
+
+  let wanted = modelFromFlags(ours, opts as unknown as Record<string, unknown>);
+  if (wanted && !resolveModel(wanted)) throw new ClientError(`unknown model "${wanted}"`, `use one of --${CATALOG.map((e) => e.name).join(', --')}, or --model org/name`);
+  const claudeBin = opts.server || opts.rm ? null : findClaude(env);
+
+  const { client, status } = await ensureDaemon(paths, say);
+  try {
+    if (opts.rm) {
+      if (!interactive) throw new ClientError('--rm needs a terminal', 'run it in an interactive shell, or delete folders under ' + hub);
+      await manageCache(hub, status.engine.model);
+      return 0;
+    }
+    if (!wanted && interactive && argv.length === 0) {
+      const pick = await chooseModel(client, status, hub);
+      if (!pick) { say('Bye.'); return 0; }
+      wanted = pick;
+    }
+    // No flag and no terminal: the model that is loaded, else the default.
+    const model = resolveModel(wanted ?? status.engine.model ?? DEFAULT_MODEL)!;
+    const warm = status.engine.model === model.id && status.engine.state === 'ready';
+    let contextWindow: number | undefined;
+    if (!warm && opts.memCheck) {
+      const choice = await preflightDecision(client, model.id, { safe: !!opts.safe, interactive, currentWindow: status.engine.contextWindow, homeDir: paths.home, say });
+      if (choice.quit) return 0;
+      contextWindow = choice.contextWindow;
+    }
+    if (status.engine.model !== model.id || status.engine.state !== 'ready') say(`Loading ${model.id}...`);
+    const loaded = await loadModel(client, model.id, contextWindow, process.stderr.isTTY === true);
+    const now = await client.request('status');
+    const plan = planFor(now.endpoint.url, loaded.model, loaded.contextWindow, opts.outTokens);
+    if (opts.server) {
+      process.stdout.write(`\nServer running at ${now.endpoint.url}  (${loaded.model}, context ${loaded.contextWindow} tokens)\nConnect Claude Code from any terminal with:\n\n${connectCommand(plan)}\n\ncclocald keeps serving; stop it with \`cclocald unload\` or \`cclocald stop\`.\n`);
+      return 0;
+    }
+    client.close();
+    return await runClaude(claudeBin!, plan, claudeArgs, env);
+  } finally {
+    client.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err: unknown) => {
+    if (err instanceof ClientError) {
+      process.stderr.write(`cclocal: ${err.message}\n${err.hint ? `  hint: ${err.hint}\n` : ''}`);
+      process.exitCode = err.exitCode;
+      return;
+    }
+    if (err && typeof err === 'object' && (err as { name?: string }).name === 'ExitPromptError') { process.exitCode = 130; return; }
+    process.stderr.write(`cclocal: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,40 @@
+// The seed's memory safeguard: when the GPU headroom is tight (or --safe), shrink the context
+// window and/or raise the GPU wired limit; non-interactive runs apply the recommended shrink.
+import { select } from '@inquirer/prompts';
+import type { DaemonClient } from '../daemon/protocol/connect.js';
+import type { PreflightResult } from '../daemon/protocol/protocol.js';
+import { raiseWiredLimit } from './wired-limit.js';
+
+const GiB = 1024 ** 3;
+const gb = (n: number) => `~${Math.round(n / GiB)}GB`;
+
+export interface PreflightChoice { contextWindow?: number; quit?: boolean }
+
+export function describe(r: PreflightResult): string {
+  return `⚠ Tight memory  ${gb(r.modelBytes)} model, GPU budget ${gb(r.gpuBudgetBytes)} → ${gb(Math.max(0, r.headroomBytes))} for KV cache.`;
+}
+
+export async function preflightDecision(client: DaemonClient, model: string, o: { safe: boolean; interactive: boolean; currentWindow: number; homeDir: string; say(s: string): void }): Promise<PreflightChoice> {
+  const r = await client.request('preflight', { model });
+  if (!r.tight && !o.safe) return {};
+  const shrinkTo = r.recommend.contextWindow;
+  o.say(`\n  ${describe(r)}\n  Large agentic contexts have OOM-crashed vllm-mlx in this range.`);
+  if (!o.interactive) {
+    o.say('  Non-interactive — applying recommended (shrink context).');
+    return { contextWindow: shrinkTo };
+  }
+  const choices = [
+    { name: shrinkTo ? `1) Shrink context   ${o.currentWindow} → ${shrinkTo} tokens (recommended)` : '1) Shrink context   (already at the floor)', value: '1' },
+    r.recommend.wiredLimitMb
+      ? { name: `2) Raise GPU limit  iogpu.wired_limit_mb → ${r.recommend.wiredLimitMb} (sudo, until the model is unloaded or reboot)`, value: '2' }
+      : { name: '2) GPU limit already fine', value: '2', disabled: true },
+    { name: '3) Both', value: '3', disabled: !r.recommend.wiredLimitMb },
+    { name: 'c) Continue as-is (risky)', value: 'c' },
+    { name: 'q) Quit', value: 'q' },
+  ];
+  const pick = await select<string>({ message: 'Safeguards', choices, default: '1' });
+  if (pick === 'q') { o.say('  Aborted.'); return { quit: true }; }
+  if (pick === 'c') { o.say('  Continuing with current settings.'); return {}; }
+  if ((pick === '2' || pick === '3') && r.recommend.wiredLimitMb) await raiseWiredLimit(r.recommend.wiredLimitMb, o.homeDir, o.say);
+  return pick === '1' || pick === '3' ? { contextWindow: shrinkTo } : {};
+}

@@ -1,0 +1,22 @@
+// Raising macOS's GPU wired-memory cap for the session (seed #17, option 2). The person types the
+// sudo password here; the value to restore is left in $CCLOCAL_HOME/wired-limit.json and the daemon
+// puts it back when the model is unloaded or the daemon stops (macOS resets it at reboot anyway).
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const WIRED_LIMIT_FILE = 'wired-limit.json';
+
+export async function raiseWiredLimit(targetMb: number, homeDir: string, say: (s: string) => void): Promise<boolean> {
+  const current = spawnSync('sysctl', ['-n', 'iogpu.wired_limit_mb'], { encoding: 'utf8' });
+  const orig = current.status === 0 ? Number(current.stdout.trim()) || 0 : 0;
+  say(`  Raising Metal GPU wired limit to ${targetMb}MB (sudo — may prompt)...`);
+  const r = spawnSync('sudo', ['sysctl', `iogpu.wired_limit_mb=${targetMb}`], { stdio: ['inherit', 'ignore', 'inherit'] });
+  if (r.status !== 0) {
+    say('  Could not set it — continuing without the bump.');
+    return false;
+  }
+  writeFileSync(join(homeDir, WIRED_LIMIT_FILE), JSON.stringify({ restoreMb: orig }) + '\n', { mode: 0o600 });
+  say(`  Set. cclocald restores ${orig} when the model is unloaded (it also resets on reboot).`);
+  return true;
+}

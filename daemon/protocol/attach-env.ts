@@ -1,0 +1,94 @@
+// Claude Code's environment and flags for a local model, as one table (the seed's run.sh fixes,
+// pointed at the daemon's endpoint). Pure; used by the client and by the daemon's warm-path file.
+
+/** The 8 built-in tools: no plugin or MCP tools flood a small model (seed #9). */
+export const TOOLS = 'Bash,Read,Edit,Write,Glob,Grep,WebSearch,WebFetch';
+
+/** Tells the model to write big files in parts: one oversized tool call is truncated and lost (seed #18). */
+export const WRITE_IN_PARTS =
+  'When creating or substantially editing a file longer than ~150 lines, do NOT emit it in a single Write/Edit tool call. First create the file with an initial section, then append each remaining section with separate, smaller Write/Edit calls. This local model\'s output is token-capped; an oversized single tool call is truncated and silently dropped.';
+
+export const DEFAULT_OUT_TOKENS = 8192;
+/** Matches vllm-mlx's --timeout 1800: Claude Code's own defaults give up on a long local prefill. */
+export const CLIENT_TIMEOUT_MS = 1_800_000;
+/** The window Claude Code's auto-compact clamps to at least (seen in 2.1.x). */
+const COMPACT_WINDOW_FLOOR = 100_000;
+/** Compact at 85% of the real window, as the seed does with CLAUDE_CODE_MAX_CONTEXT_TOKENS. */
+const COMPACT_AT = 0.85;
+
+export interface AttachInput {
+  endpointUrl: string;
+  model: string;
+  contextWindow: number;
+  outTokens: number;
+  mcpConfigPath: string;
+}
+
+export interface AttachPlan {
+  /** Removed from the caller's environment first: a real key must never reach a local server. */
+  unset: string[];
+  env: Record<string, string>;
+  args: string[];
+}
+
+/**
+ * Claude Code compacts when the conversation passes PCT% of its window. Its window is clamped to
+ * at least 100,000 tokens, so the percentage is what brings the compaction point down to 85% of
+ * the engine's real window (27,852 tokens for 32K, 13,926 for 16K).
+ */
+export function compactSettings(contextWindow: number): { window: number; pct: number } {
+  const window = Math.max(COMPACT_WINDOW_FLOOR, contextWindow);
+  const pct = Math.max(1, Math.floor((contextWindow * COMPACT_AT * 100) / window));
+  return { window, pct };
+}
+
+export function attachPlan(i: AttachInput): AttachPlan {
+  const compact = compactSettings(i.contextWindow);
+  return {
+    unset: ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN'],
+    env: {
+      ANTHROPIC_BASE_URL: i.endpointUrl,
+      // A token, not ANTHROPIC_API_KEY: a fresh Claude Code asks about a "custom API key" with No preselected.
+      ANTHROPIC_AUTH_TOKEN: 'not-needed',
+      ANTHROPIC_MODEL: i.model,
+      ANTHROPIC_DEFAULT_OPUS_MODEL: i.model,
+      ANTHROPIC_DEFAULT_SONNET_MODEL: i.model,
+      ANTHROPIC_DEFAULT_HAIKU_MODEL: i.model,
+      CLAUDE_CODE_SUBAGENT_MODEL: i.model,
+      CLAUDE_CODE_MAX_OUTPUT_TOKENS: String(i.outTokens),
+      API_TIMEOUT_MS: String(CLIENT_TIMEOUT_MS),
+      API_FORCE_IDLE_TIMEOUT: '0',
+      CLAUDE_BYTE_STREAM_IDLE_TIMEOUT_MS: String(CLIENT_TIMEOUT_MS),
+      CLAUDE_CODE_ATTRIBUTION_HEADER: '0',
+      DISABLE_PROMPT_CACHING: '1',
+      DISABLE_AUTOUPDATER: '1',
+      DISABLE_TELEMETRY: '1',
+      DISABLE_ERROR_REPORTING: '1',
+      DISABLE_NON_ESSENTIAL_MODEL_CALLS: '1',
+      CLAUDE_CODE_EFFORT_LEVEL: 'low',
+      CLAUDE_CODE_AUTO_COMPACT_WINDOW: String(compact.window),
+      CLAUDE_AUTOCOMPACT_PCT_OVERRIDE: String(compact.pct),
+    },
+    args: [
+      '--strict-mcp-config', '--mcp-config', i.mcpConfigPath,
+      '--tools', TOOLS,
+      // Pre-approved, so auto mode never asks its safety-classifier model (too slow on a serialized local model).
+      '--allowedTools', TOOLS,
+      '--append-system-prompt', WRITE_IN_PARTS,
+    ],
+  };
+}
+
+/** POSIX-shell single quoting. */
+export function shQuote(s: string): string {
+  return `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+/** The plan as a script the `cclocal` launcher sources before `exec claude "$@"` (the warm path). */
+export function attachScript(plan: AttachPlan): string {
+  const lines = ['# written by cclocald while the engine is ready; removed when it is not'];
+  for (const k of plan.unset) lines.push(`unset ${k}`);
+  for (const [k, v] of Object.entries(plan.env)) lines.push(`export ${k}=${shQuote(v)}`);
+  lines.push(`set -- ${plan.args.map(shQuote).join(' ')} "$@"`);
+  return lines.join('\n') + '\n';
+}

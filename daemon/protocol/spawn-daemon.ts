@@ -1,0 +1,51 @@
+// Starting `cclocald run` in the background, for the admin commands and for the client (which
+// may import only daemon/protocol/). The daemon entry is found next to this file, never from
+// argv[0]: daemon/main.ts under tsx in development, dist/daemon/main.js when installed.
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { HomePaths } from './paths.js';
+import { socketAnswers, waitForSocket } from './wait-for.js';
+
+/** Outlasts a cold start: node + imports on a slow disk, and the check for a leftover engine. */
+export const START_DEADLINE_MS = 20_000;
+
+export function daemonEntry(): { file: string; execArgv: string[] } {
+  const isTs = import.meta.url.endsWith('.ts');
+  const file = fileURLToPath(new URL(isTs ? '../main.ts' : '../main.js', import.meta.url));
+  return { file, execArgv: isTs ? ['--import', 'tsx'] : [] };
+}
+
+export function readPidFile(path: string): number | null {
+  try {
+    const n = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
+    return Number.isInteger(n) && n > 0 ? n : null;
+  } catch {
+    return null;
+  }
+}
+
+function lastLines(path: string, n: number): string {
+  try { return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-n).join('\n'); } catch { return '(no log yet)'; }
+}
+
+export interface StartOutcome { ok: boolean; alreadyRunning: boolean; message: string }
+
+/** A detached `cclocald run` whose output goes to logs/daemon.log; resolves once its socket answers. */
+export async function startDaemonDetached(paths: HomePaths, env: NodeJS.ProcessEnv = process.env): Promise<StartOutcome> {
+  if (await socketAnswers(paths.socket)) {
+    return { ok: true, alreadyRunning: true, message: `cclocald is already running (pid ${readPidFile(paths.pid) ?? '?'})` };
+  }
+  mkdirSync(paths.logsDir, { recursive: true, mode: 0o700 });
+  const out = openSync(paths.daemonLog, 'a', 0o600);
+  const entry = daemonEntry();
+  const child = spawn(process.execPath, [...entry.execArgv, entry.file, 'run'], { detached: true, stdio: ['ignore', out, out], env });
+  closeSync(out);
+  let exitCode: number | null = null;
+  child.once('exit', (code) => { exitCode = code ?? 1; });
+  child.unref();
+  const up = await waitForSocket(paths.home, paths.socket, START_DEADLINE_MS);
+  if (up) return { ok: true, alreadyRunning: false, message: `cclocald started (pid ${readPidFile(paths.pid) ?? child.pid})` };
+  const why = exitCode !== null ? `exited with code ${exitCode}` : `did not answer within ${START_DEADLINE_MS / 1000} s`;
+  return { ok: false, alreadyRunning: false, message: `cclocald ${why}; last lines of ${paths.daemonLog}:\n${lastLines(paths.daemonLog, 20)}` };
+}

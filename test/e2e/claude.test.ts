@@ -1,0 +1,160 @@
+// The real Claude Code CLI (@anthropic-ai/claude-code, a devDependency) driven through `cclocal`
+// against a real daemon and the scripted stand-in engine; what lands on disk is checked.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { isType } from '../helpers/events.js';
+import type { TestContext } from 'node:test';
+import { cclocald, liveEngines, makeHome, recorded, ROOT, startDaemon, type TestHome } from '../helpers/daemon.js';
+import { onCleanup } from '../helpers/temp-home.js';
+
+const CCLOCAL = join(ROOT, 'bin', 'cclocal');
+const CLAUDE = join(ROOT, 'node_modules', '.bin', 'claude');
+const REAL_LOOKING_KEY = 'sk-ant-api03-E2E-caller-key-0123456789abcdefghijklmnopqrstuvwxyz';
+
+interface Run { code: number | null; stdout: string; stderr: string }
+
+const cleaned = new WeakSet<TestHome>();
+
+/** Runs cclocal as a person would, in a work folder, with a real-looking key in the environment. */
+async function cclocal(t: TestContext, home: TestHome, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
+  if (!cleaned.has(home)) {
+    cleaned.add(home);
+    // cclocal may start a detached daemon of its own: stop it (and so its engine) after the test.
+    onCleanup(t, async () => {
+      await cclocald(home, 'stop');
+      for (const pid of liveEngines(home)) process.kill(-pid, 'SIGKILL');
+    });
+  }
+  const work = join(home.dir, 'work');
+  mkdirSync(work, { recursive: true });
+  mkdirSync(join(home.dir, 'userhome'), { recursive: true });
+  const proc = spawn(CCLOCAL, args, {
+    cwd: work,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...home.env, HOME: join(home.dir, 'userhome'), CCLOCAL_CLAUDE_BIN: CLAUDE, ANTHROPIC_API_KEY: REAL_LOOKING_KEY, ...extraEnv },
+  });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (c) => { stdout += c; });
+  proc.stderr.on('data', (c) => { stderr += c; });
+  const [code] = (await once(proc, 'exit')) as [number | null];
+  return { code, stdout, stderr };
+}
+
+const script = (steps: unknown[]) => JSON.stringify(steps);
+const engineRequests = (home: TestHome) => recorded(home).filter((r) => r.event === 'request');
+
+test("the seed's acceptance check: Claude Code's Write tool creates the file, and the engine sees the tool result", async (t) => {
+  const home = makeHome(t);
+  const target = join(home.dir, 'test_tools.txt');
+  home.env.FAKE_VLLM_SCRIPT = script([{ name: 'Write', input: { file_path: target, content: 'hello world' } }]);
+  const r = await cclocal(t, home, ['--gemma-light', '--', '-p', `create a file called ${target} with "hello world"`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(readFileSync(target, 'utf8'), 'hello world');
+  assert.match(r.stdout, /All done\./);
+  const withResult = engineRequests(home).find((q) => (q.toolResults as string[]).length > 0);
+  assert.ok(withResult, 'the engine saw a request carrying the tool result');
+  assert.match((withResult!.toolResults as string[])[0]!, /File created successfully/);
+  // The caller's real key never reached the engine, in a header or a body.
+  for (const q of engineRequests(home)) {
+    assert.equal(q.apiKey, null);
+    assert.ok(q.authorization === null || !String(q.authorization).includes('sk-ant-'));
+    assert.equal(q.sawKey, false);
+  }
+  assert.ok(!readFileSync(home.paths.daemonLog, 'utf8').includes(REAL_LOOKING_KEY));
+  // Claude Code was told the seed's tool set and output budget.
+  const main = engineRequests(home).find((q) => (q.tools as string[]).length > 0)!;
+  assert.deepEqual([...(main.tools as string[])].sort(), ['Bash', 'Edit', 'Glob', 'Grep', 'Read', 'WebFetch', 'WebSearch', 'Write']);
+  assert.equal(main.maxTokens, 8192);
+});
+
+test('a multi-turn tool loop (Write, then Read, then Edit) lands on disk', async (t) => {
+  const home = makeHome(t);
+  const target = join(home.dir, 'notes.md');
+  home.env.FAKE_VLLM_SCRIPT = script([
+    { name: 'Write', input: { file_path: target, content: 'hello world\n' } },
+    { name: 'Read', input: { file_path: target } },
+    { name: 'Edit', input: { file_path: target, old_string: 'world', new_string: 'there' } },
+  ]);
+  const r = await cclocal(t, home, ['--gemma-light', '--out-tokens', '16384', '--', '-p', `write, read and edit ${target}`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(readFileSync(target, 'utf8'), 'hello there\n');
+  const results = engineRequests(home).map((q) => (q.toolResults as string[]).length);
+  assert.ok(results.includes(3), 'the engine saw all three tool results');
+  assert.ok(engineRequests(home).every((q) => q.maxTokens === 16384 || (q.tools as string[]).length === 0));
+});
+
+test('an engine OOM in the middle of the session is survived and the session finishes', async (t) => {
+  const home = makeHome(t, { env: { FAKE_VLLM_OOM_AFTER_REQUESTS: '2', FAKE_VLLM_FAULT_STARTS: '1' } });
+  const target = join(home.dir, 'after-oom.txt');
+  home.env.FAKE_VLLM_SCRIPT = script([{ name: 'Write', input: { file_path: target, content: 'survived' } }]);
+  const d2 = await startDaemon(t, home);
+  const r = await cclocal(t, home, ['--gemma-light', '--', '-p', `create ${target}`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(readFileSync(target, 'utf8'), 'survived');
+  const crash = await d2.events.next(isType('crash'), 'the OOM during the session');
+  assert.equal(crash.reason, 'metal-oom');
+  assert.ok((await d2.rpc.request('status')).endpoint.retries >= 1);
+});
+
+test('claude-haiku calls (the tier of Claude Code\'s background work) are served, and every request gets an answer', async (t) => {
+  const home = makeHome(t);
+  home.env.FAKE_VLLM_SCRIPT = script([]);
+  // Asking for a claude-haiku model by name: the endpoint serves it with the loaded model, never a 404.
+  const r = await cclocal(t, home, ['--', '--model', 'claude-haiku-4-5-20251001', '-p', 'say hi']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /All done\./);
+  const requests = engineRequests(home);
+  assert.ok(requests.length >= 1);
+  assert.ok(requests.every((q) => q.model === 'mlx-community/gemma-4-e4b-it-4bit'));
+  const lines = readFileSync(home.paths.daemonLog, 'utf8').split('\n').filter((l) => l.includes('"msg":"messages request"'));
+  assert.ok(lines.some((l) => l.includes('"requested":"claude-haiku-4-5-20251001"')), 'the request named the haiku model');
+  assert.ok(lines.every((l) => l.includes('"status":200')), lines.join('\n'));
+});
+
+test('with a warm daemon, `cclocal -- …` execs claude straight from the launcher, without Node', async (t) => {
+  const home = makeHome(t);
+  const target = join(home.dir, 'warm.txt');
+  home.env.FAKE_VLLM_SCRIPT = script([{ name: 'Write', input: { file_path: target, content: 'warm' } }]);
+  const d = await startDaemon(t, home);
+  await d.rpc.request('load', { model: 'gemma-light' });
+  assert.ok(existsSync(home.paths.attachScript), 'the daemon wrote the warm-path file');
+  // A PATH with `cat` but no node: the Node client cannot run, so only the warm path can succeed.
+  const bin = join(home.dir, 'nonode');
+  mkdirSync(bin);
+  symlinkSync('/bin/cat', join(bin, 'cat'));
+  const r = await cclocal(t, home, ['--', '-p', `create ${target}`], { PATH: bin });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(readFileSync(target, 'utf8'), 'warm');
+  await d.rpc.request('unload');
+  assert.equal(existsSync(home.paths.attachScript), false, 'the file goes away when the engine is not ready');
+});
+
+test('cclocal --server loads the model and prints the full connect command', async (t) => {
+  const home = makeHome(t);
+  const r = await cclocal(t, home, ['--coder7b', '--server']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`Server running at http://127\\.0\\.0\\.1:${home.port}`));
+  assert.match(r.stdout, /env -u ANTHROPIC_API_KEY -u ANTHROPIC_AUTH_TOKEN/);
+  assert.match(r.stdout, /ANTHROPIC_MODEL='mlx-community\/Qwen2\.5-Coder-7B-Instruct-4bit'/);
+  assert.match(r.stdout, /claude '--strict-mcp-config' '--mcp-config' '[^']*mcp-local\.json' '--tools' 'Bash,Read,Edit,Write,Glob,Grep,WebSearch,WebFetch'/);
+});
+
+test('errors a person can act on: unknown flag or model, Claude Code missing', async (t) => {
+  const home = makeHome(t);
+  const flag = await cclocal(t, home, ['--gpt5']);
+  assert.equal(flag.code, 1);
+  assert.match(flag.stderr, /unknown option '--gpt5'/);
+  assert.match(flag.stderr, /cclocal --help/);
+  const model = await cclocal(t, home, ['--model', 'nonsense']);
+  assert.equal(model.code, 1);
+  assert.match(model.stderr, /unknown model "nonsense"/);
+  const noClaude = await cclocal(t, home, ['--gemma-light'], { CCLOCAL_CLAUDE_BIN: join(home.dir, 'no-such-claude') });
+  assert.equal(noClaude.code, 1);
+  assert.match(noClaude.stderr, /Claude Code CLI not found[\s\S]*npm install -g @anthropic-ai\/claude-code/);
+  assert.deepEqual(liveEngines(home), [], 'nothing was started for a run that could not attach');
+});
