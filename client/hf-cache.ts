@@ -1,35 +1,19 @@
 // The Hugging Face cache as `--list` and `--rm` see it: every models--org--name folder.
-import { lstatSync, readdirSync, rmSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { CATALOG } from '../daemon/protocol/catalog.js';
+import { dirBytes } from '../daemon/protocol/hf-cache.js';
+
+export { hubCacheDir } from '../daemon/protocol/hf-cache.js';
 
 export interface CachedModel { id: string; dir: string; bytes: number; flag: string | null }
-
-export function hubCacheDir(env: NodeJS.ProcessEnv): string {
-  if (env.HF_HUB_CACHE) return resolve(env.HF_HUB_CACHE);
-  if (env.HF_HOME) return join(resolve(env.HF_HOME), 'hub');
-  return join(homedir(), '.cache', 'huggingface', 'hub');
-}
-
-function bytesUnder(path: string): number {
-  let total = 0;
-  let entries;
-  try { entries = readdirSync(path, { withFileTypes: true }); } catch { return 0; }
-  for (const e of entries) {
-    const p = join(path, e.name);
-    if (e.isDirectory()) total += bytesUnder(p);
-    else if (e.isFile()) { try { total += lstatSync(p).size; } catch { /* gone */ } }
-  }
-  return total;
-}
 
 export function listCached(hub: string): CachedModel[] {
   let names: string[];
   try { names = readdirSync(hub).filter((n) => n.startsWith('models--')).sort(); } catch { return []; }
   return names.map((n) => {
     const id = n.slice('models--'.length).replace('--', '/');
-    return { id, dir: join(hub, n), bytes: bytesUnder(join(hub, n)), flag: CATALOG.find((e) => e.id === id)?.name ?? null };
+    return { id, dir: join(hub, n), bytes: dirBytes(join(hub, n)), flag: CATALOG.find((e) => e.id === id)?.name ?? null };
   });
 }
 

@@ -9,9 +9,8 @@ import { ClientError, ensureDaemon } from './ensure-daemon.js';
 import { hubCacheDir } from './hf-cache.js';
 import { loadModel } from './load.js';
 import { chooseModel } from './menu.js';
+import { modelFromFlags } from './model-flag.js';
 import { preflightDecision } from './preflight-menu.js';
-
-const MODEL_FLAGS = [...CATALOG.map((e) => e.name), 'light'];
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -38,18 +37,6 @@ function program(): Command {
   return p;
 }
 
-/** The last model flag wins, as in the seed. */
-function modelFromFlags(argv: string[], opts: Record<string, unknown>): string | undefined {
-  let chosen: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--model') chosen = argv[i + 1];
-    else if (a.startsWith('--model=')) chosen = a.slice(8);
-    else if (a.startsWith('--') && MODEL_FLAGS.includes(a.slice(2))) chosen = a.slice(2);
-  }
-  return chosen ?? (typeof opts.model === 'string' ? opts.model : undefined);
-}
-
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
 async function main(argv: string[]): Promise<number> {
@@ -69,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
   if (opts.list) { printList(hub); return 0; }
   const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
 
-  let wanted = modelFromFlags(ours, opts as unknown as Record<string, unknown>);
+  let wanted = modelFromFlags(ours);
   if (wanted && !resolveModel(wanted)) throw new ClientError(`unknown model "${wanted}"`, `use one of --${CATALOG.map((e) => e.name).join(', --')}, or --model org/name`);
   const claudeBin = opts.server || opts.rm ? null : findClaude(env);
 

@@ -1,9 +1,9 @@
 // The environment of the contract plus $CCLOCAL_HOME/config.json → one frozen Config.
 // Read once, in run.ts; nothing else in the daemon reads process.env.
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hubCacheDir } from './protocol/hf-cache.js';
 import { homeDir, homePaths, type HomePaths } from './protocol/paths.js';
 
 /** Tunables a person (or a test) may set in config.json; production defaults below. */
@@ -96,12 +96,6 @@ function packageRoot(): string {
   return up.endsWith(`${'/'}dist`) ? resolve(up, '..') : up;
 }
 
-export function hfHubCacheDir(env: NodeJS.ProcessEnv): string {
-  if (env.HF_HUB_CACHE) return resolve(env.HF_HUB_CACHE);
-  if (env.HF_HOME) return join(resolve(env.HF_HOME), 'hub');
-  return join(homedir(), '.cache', 'huggingface', 'hub');
-}
-
 function parsePort(raw: string | undefined): number {
   if (raw === undefined || raw === '') return 8000;
   const n = Number(raw);
@@ -158,7 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     paths,
     port: parsePort(env.CCLOCAL_PORT),
     engineBinEnv: env.CCLOCAL_ENGINE_BIN || undefined,
-    hfHubCache: hfHubCacheDir(env),
+    hfHubCache: hubCacheDir(env),
     installRoot: packageRoot(),
     pathVar: env.PATH ?? '',
     engineBaseEnv: Object.freeze(engineBaseEnv),

@@ -1,5 +1,6 @@
 // $CCLOCAL_HOME: folder modes, the pid-file lock (one daemon per home), stale socket removal.
-import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { readPidFile } from './protocol/spawn-daemon.js';
 import { socketAnswers } from './protocol/wait-for.js';
 import type { HomePaths } from './protocol/paths.js';
 
@@ -31,14 +32,8 @@ export function prepareHome(paths: HomePaths): void {
   mkdirSync(paths.logsDir, { recursive: true, mode: 0o700 });
 }
 
-export function readPid(path: string): number | null {
-  try {
-    const n = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
-    return Number.isInteger(n) && n > 0 ? n : null;
-  } catch {
-    return null;
-  }
-}
+/** The pid in a pid file, or null. */
+export const readPid = readPidFile;
 
 export interface HomeLock {
   /** Removes the pid file if it is still ours. */

@@ -1,24 +1,12 @@
 // The model's folder in the Hugging Face cache: how big it is, and whether it looks complete.
 // Progress is measured by size, never by parsing HF's tqdm bars (seed #16: robust and cheap).
-import { existsSync, lstatSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheFolderName } from '../protocol/catalog.js';
+export { dirBytes } from '../protocol/hf-cache.js';
 
 export function modelCacheDir(hubCache: string, modelId: string): string {
   return join(hubCache, cacheFolderName(modelId));
-}
-
-/** Bytes under a folder; symlinks (HF snapshots point into blobs/) are not followed. */
-export function dirBytes(path: string): number {
-  let total = 0;
-  let entries;
-  try { entries = readdirSync(path, { withFileTypes: true }); } catch { return 0; }
-  for (const e of entries) {
-    const p = join(path, e.name);
-    if (e.isDirectory()) total += dirBytes(p);
-    else if (e.isFile()) { try { total += lstatSync(p).size; } catch { /* vanished mid-scan */ } }
-  }
-  return total;
 }
 
 /** A snapshot with a config.json and no blob still being written. */

@@ -1,26 +1,23 @@
 // The real Claude Code CLI (@anthropic-ai/claude-code, a devDependency) driven through `cclocal`
 // against a real daemon and the scripted stand-in engine; what lands on disk is checked.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isType } from '../helpers/events.js';
 import type { TestContext } from 'node:test';
-import { cclocald, liveEngines, makeHome, recorded, ROOT, startDaemon, type TestHome } from '../helpers/daemon.js';
+import { cclocald, liveEngines, makeHome, recorded, ROOT, runProgram, startDaemon, type ProgramRun, type TestHome } from '../helpers/daemon.js';
 import { onCleanup } from '../helpers/temp-home.js';
 
 const CCLOCAL = join(ROOT, 'bin', 'cclocal');
 const CLAUDE = join(ROOT, 'node_modules', '.bin', 'claude');
 const REAL_LOOKING_KEY = 'sk-ant-api03-E2E-caller-key-0123456789abcdefghijklmnopqrstuvwxyz';
 
-interface Run { code: number | null; stdout: string; stderr: string }
 
 const cleaned = new WeakSet<TestHome>();
 
 /** Runs cclocal as a person would, in a work folder, with a real-looking key in the environment. */
-async function cclocal(t: TestContext, home: TestHome, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
+async function cclocal(t: TestContext, home: TestHome, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<ProgramRun> {
   if (!cleaned.has(home)) {
     cleaned.add(home);
     // cclocal may start a detached daemon of its own: stop it (and so its engine) after the test.
@@ -32,17 +29,10 @@ async function cclocal(t: TestContext, home: TestHome, args: string[], extraEnv:
   const work = join(home.dir, 'work');
   mkdirSync(work, { recursive: true });
   mkdirSync(join(home.dir, 'userhome'), { recursive: true });
-  const proc = spawn(CCLOCAL, args, {
+  return runProgram(CCLOCAL, args, {
     cwd: work,
-    stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...home.env, HOME: join(home.dir, 'userhome'), CCLOCAL_CLAUDE_BIN: CLAUDE, ANTHROPIC_API_KEY: REAL_LOOKING_KEY, ...extraEnv },
   });
-  let stdout = '';
-  let stderr = '';
-  proc.stdout.on('data', (c) => { stdout += c; });
-  proc.stderr.on('data', (c) => { stderr += c; });
-  const [code] = (await once(proc, 'exit')) as [number | null];
-  return { code, stdout, stderr };
 }
 
 const script = (steps: unknown[]) => JSON.stringify(steps);

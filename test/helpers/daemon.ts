@@ -107,15 +107,22 @@ export function spawnDaemon(home: TestHome, args: string[] = ['run']): ChildProc
   return Object.assign(proc, { output: () => out });
 }
 
-/** Runs a cclocald admin command to completion. */
-export async function cclocald(home: TestHome, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', DAEMON_MAIN, ...args], { env: home.env, stdio: ['ignore', 'pipe', 'pipe'] });
+export interface ProgramRun { code: number | null; stdout: string; stderr: string }
+
+/** Runs a program to completion, capturing its output. */
+export async function runProgram(file: string, args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string }): Promise<ProgramRun> {
+  const proc = spawn(file, args, { env: opts.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   proc.stdout.on('data', (c) => { stdout += c; });
   proc.stderr.on('data', (c) => { stderr += c; });
   const [code] = (await once(proc, 'exit')) as [number | null];
   return { code, stdout, stderr };
+}
+
+/** Runs a cclocald admin command to completion. */
+export function cclocald(home: TestHome, ...args: string[]): Promise<ProgramRun> {
+  return runProgram(process.execPath, ['--import', 'tsx', DAEMON_MAIN, ...args], { env: home.env });
 }
 
 export async function startDaemon(t: TestContext, home: TestHome): Promise<RunningDaemon> {

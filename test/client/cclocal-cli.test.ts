@@ -1,0 +1,67 @@
+// cclocal's own behaviour around Claude Code: which model it attaches, the memory safeguard when
+// not on a terminal, and the cache commands.
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { cclocald, makeHome, recorded, ROOT, runProgram, startDaemon, type TestHome } from '../helpers/daemon.js';
+import { onCleanup } from '../helpers/temp-home.js';
+
+const CCLOCAL = join(ROOT, 'bin', 'cclocal');
+const CLAUDE = join(ROOT, 'node_modules', '.bin', 'claude');
+const GiB = 1024 ** 3;
+
+function cclocal(t: TestContext, home: TestHome, args: string[]) {
+  onCleanup(t, () => cclocald(home, 'stop'));
+  mkdirSync(join(home.dir, 'userhome'), { recursive: true });
+  return runProgram(CCLOCAL, args, { cwd: home.dir, env: { ...home.env, HOME: join(home.dir, 'userhome'), CCLOCAL_CLAUDE_BIN: CLAUDE } });
+}
+
+test('with no model flag and no terminal, cclocal attaches to the model that is loaded', async (t) => {
+  const home = makeHome(t, { env: { FAKE_VLLM_SCRIPT: '[]' } });
+  const d = await startDaemon(t, home);
+  await d.rpc.request('load', { model: 'coder7b' });
+  const r = await cclocal(t, home, ['--out-tokens', '9000', '--', '-p', 'hi']); // a flag: the Node path
+  assert.equal(r.code, 0, r.stderr);
+  const reqs = recorded(home).filter((x) => x.event === 'request');
+  assert.ok(reqs.length > 0 && reqs.every((x) => x.model === 'mlx-community/Qwen2.5-Coder-7B-Instruct-4bit'));
+  assert.equal(recorded(home).filter((x) => x.event === 'start').length, 1, 'no second engine, no swap');
+});
+
+test('a tight model outside a terminal gets the recommended context shrink, which the daemon keeps', async (t) => {
+  const home = makeHome(t, { config: { platform: 'darwin' }, env: { FAKE_SYSCTL_HW_MEMSIZE: String(24 * GiB), FAKE_SYSCTL_IOGPU_WIRED_LIMIT_MB: '0', FAKE_VLLM_SCRIPT: '[]' } });
+  const d = await startDaemon(t, home);
+  const r = await cclocal(t, home, ['--gemma', '--', '-p', 'hi']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /Tight memory\s+~16GB model, GPU budget ~18GB → ~2GB for KV cache/);
+  assert.match(r.stderr, /Non-interactive — applying recommended/);
+  const s = await d.rpc.request('status');
+  assert.equal(s.engine.model, 'mlx-community/gemma-4-26b-a4b-it-4bit');
+  assert.equal(s.engine.contextWindow, 16384);
+});
+
+test('--no-mem-check skips the preflight', async (t) => {
+  const home = makeHome(t, { config: { platform: 'darwin' }, env: { FAKE_SYSCTL_HW_MEMSIZE: String(24 * GiB), FAKE_VLLM_SCRIPT: '[]' } });
+  const d = await startDaemon(t, home);
+  const r = await cclocal(t, home, ['--gemma', '--no-mem-check', '--', '-p', 'hi']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /Tight memory/);
+  assert.equal((await d.rpc.request('status')).engine.contextWindow, 32768);
+});
+
+test('--list shows every cached model with its size and flag; --rm refuses without a terminal', async (t) => {
+  const home = makeHome(t);
+  for (const [id, bytes] of [['mlx-community/gemma-4-e4b-it-4bit', 3 * 1024 * 1024], ['someone/Other-Model', 2048]] as const) {
+    const dir = join(home.hfCache, `models--${id.replace('/', '--')}`, 'blobs');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'blob'), Buffer.alloc(bytes));
+  }
+  const list = await cclocal(t, home, ['--list']);
+  assert.equal(list.code, 0, list.stderr);
+  assert.match(list.stdout, /1 {2}mlx-community\/gemma-4-e4b-it-4bit\s+3M \(--gemma-light\)/);
+  assert.match(list.stdout, /2 {2}someone\/Other-Model\s+2K/);
+  assert.match(list.stdout, /Total cache size: 3M/);
+  const rm = await cclocal(t, home, ['--rm']);
+  assert.equal(rm.code, 1);
+  assert.match(rm.stderr, /--rm needs a terminal/);
+});
