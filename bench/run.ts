@@ -1,11 +1,12 @@
 // `npm run bench`: each figure against a baseline measured in the same run. Run one at a time
-// (the machine has two cores): BENCH_ONLY=rtt|restart|endpoint|idle picks one.
+// (the machine has two cores): BENCH_ONLY=rtt|restart|endpoint|attach|idle picks one.
+import { attachTimes } from './attach.js';
 import { endpointOverhead } from './endpoint.js';
 import { idle } from './idle.js';
 import { restartLatency } from './restart-latency.js';
 import { socketRtt } from './socket-rtt.js';
 
-const all: Record<string, () => Promise<string[]>> = { rtt: socketRtt, restart: restartLatency, endpoint: endpointOverhead, idle };
+const all: Record<string, () => Promise<string[]>> = { rtt: socketRtt, restart: restartLatency, endpoint: endpointOverhead, attach: attachTimes, idle };
 const only = process.env.BENCH_ONLY;
 for (const [name, fn] of Object.entries(all)) {
   if (only && only !== name) continue;
