@@ -32,9 +32,8 @@ if npm link --no-fund --no-audit >/dev/null 2>&1; then
 else
   # No write access to npm's global prefix: link into ~/.local/bin as the seed did.
   mkdir -p "$HOME/.local/bin"
-  for cmd in cclocald cclocal; do
-    [ -f "$ROOT/bin/$cmd.js" ] && ln -sf "$ROOT/bin/$cmd.js" "$HOME/.local/bin/$cmd"
-  done
+  ln -sf "$ROOT/bin/cclocald.js" "$HOME/.local/bin/cclocald"
+  ln -sf "$ROOT/bin/cclocal" "$HOME/.local/bin/cclocal"   # the shell launcher finds the package through the link
   say "  linked into ~/.local/bin"
   case ":$PATH:" in
     *":$HOME/.local/bin:"*) ;;
@@ -71,6 +70,5 @@ if ! command -v claude >/dev/null; then
 fi
 
 say "=== Setup complete ==="
-say "  cclocald start        start the daemon (or: cclocald run, in the foreground)"
-say "  cclocald load gemma-light"
-say "  cclocald status"
+say "  cclocal               pick a model and start Claude Code on it (starts the daemon when needed)"
+say "  cclocald status       the daemon and its engine at a glance"

@@ -1,7 +1,8 @@
 // cclocald's commands: parse, call one function, set the exit code. No logic here.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { logsCommand } from './cli/logs-cmd.js';
-import { restartCommand, startCommand, stopCommand } from './cli/lifecycle-cmd.js';
+import { restartCommand, startCommand, stopCommand, stopViaSocket } from './cli/lifecycle-cmd.js';
+import { installCommand, uninstallCommand } from './cli/service-cmd.js';
 import { loadCommand, unloadCommand } from './cli/model-cmd.js';
 import { statusCommand } from './cli/status-cmd.js';
 import { runDaemon } from './run.js';
@@ -37,6 +38,15 @@ program.command('load').description('load or swap the model (a catalog name such
   .action((model: string, o: { ctx?: number }) => exitWith(loadCommand(model, o)));
 program.command('unload').description('stop the engine and free its memory')
   .action(() => exitWith(unloadCommand()));
+const platformOption = () => new Option('--platform <platform>', 'the service kind: darwin (launchd) or linux (systemd)').choices(['darwin', 'linux']);
+program.command('install').description('install the login service (LaunchAgent on macOS, systemd user unit on Linux) and start it')
+  .option('--dry-run', 'print the file and the commands, write and run nothing')
+  .addOption(platformOption())
+  .action((o: { dryRun?: boolean; platform?: 'darwin' | 'linux' }) => exitWith(installCommand(o, stopViaSocket)));
+program.command('uninstall').description('stop the daemon and remove the login service')
+  .option('--dry-run', 'print what would be removed and run, and do nothing')
+  .addOption(platformOption())
+  .action((o: { dryRun?: boolean; platform?: 'darwin' | 'linux' }) => exitWith(uninstallCommand(o, stopViaSocket)));
 program.command('logs').description("print the daemon's log, or the engine's")
   .option('-f, --follow', 'keep printing as the log grows')
   .option('--engine', "the engine's log (logs/engine.log) instead of the daemon's")

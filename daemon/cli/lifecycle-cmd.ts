@@ -5,6 +5,7 @@ import { startDaemonDetached } from '../protocol/spawn-daemon.js';
 import { connectDaemon, DaemonUnavailableError } from '../protocol/connect.js';
 import type { HomePaths } from '../protocol/paths.js';
 import { currentPaths, printRpcError } from './connect-home.js';
+import { serviceAction } from './service-cmd.js';
 import { waitForGone } from '../protocol/wait-for.js';
 
 /** The engine's stop grace (15 s by default) plus the daemon's own teardown. */
@@ -43,14 +44,16 @@ function report(r: { ok: boolean; message: string }): number {
 }
 
 export async function startCommand(): Promise<number> {
-  return report(await startDetached(currentPaths()));
+  return report((await serviceAction('start')) ?? (await startDetached(currentPaths())));
 }
 
 export async function stopCommand(): Promise<number> {
-  return report(await stopViaSocket(currentPaths()));
+  return report((await serviceAction('stop')) ?? (await stopViaSocket(currentPaths())));
 }
 
 export async function restartCommand(): Promise<number> {
+  const viaService = await serviceAction('restart');
+  if (viaService) return report(viaService);
   const paths = currentPaths();
   const stopped = await stopViaSocket(paths);
   if (!stopped.ok) return report(stopped);

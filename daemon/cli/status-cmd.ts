@@ -2,6 +2,7 @@
 import type { StatusResult } from '../protocol/protocol.js';
 import { connectOrExplain, currentPaths, printRpcError } from './connect-home.js';
 import { formatBytes, formatDuration } from './format.js';
+import { serviceLine } from './service-cmd.js';
 
 export function renderStatus(s: StatusResult): string {
   const e = s.engine;
@@ -24,10 +25,13 @@ export function renderStatus(s: StatusResult): string {
 
 export async function statusCommand(opts: { json?: boolean }): Promise<number> {
   const client = await connectOrExplain(currentPaths());
-  if (!client) return 1;
+  if (!client) {
+    if (!opts.json) process.stderr.write(`${await serviceLine()}\n`);
+    return 1;
+  }
   try {
     const s = await client.request('status');
-    process.stdout.write(opts.json ? JSON.stringify(s, null, 2) + '\n' : renderStatus(s) + '\n');
+    process.stdout.write(opts.json ? JSON.stringify(s, null, 2) + '\n' : `${renderStatus(s)}\n${await serviceLine()}\n`);
     return 0;
   } catch (err) {
     printRpcError(err);

@@ -48,12 +48,16 @@ export function makeHome(t: TestContext, opts: { config?: Record<string, unknown
   const hfCache = join(dir, 'hf');
   const pidsDir = join(dir, 'pids');
   const stateDir = join(dir, 'fake-state');
-  for (const d of [hfCache, pidsDir, stateDir]) mkdirSync(d);
+  const userHome = join(dir, 'userhome');
+  const serviceState = join(dir, 'service-state');
+  for (const d of [hfCache, pidsDir, stateDir, userHome, serviceState]) mkdirSync(d);
   const record = join(dir, 'record.jsonl');
   const port = freePortSync();
   const env: NodeJS.ProcessEnv = {
     PATH: `${FIXTURE_BIN}:${process.env.PATH}`,
-    HOME: process.env.HOME,
+    // A home of its own: no login service or Claude Code settings of the machine leak in.
+    HOME: userHome,
+    FAKE_SERVICE_STATE: serviceState,
     CCLOCAL_HOME: paths.home,
     CCLOCAL_ENGINE_BIN: FAKE_ENGINE,
     CCLOCAL_PORT: String(port),

@@ -1,0 +1,89 @@
+// `cclocald install | uninstall`, and start/stop/restart through the login service when it is
+// installed, so that launchd's or systemd's view of the daemon stays true.
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { applyPlan, describePlan, installPlan, isInstalled, serviceSpec, uninstallPlan, type Platform } from '../../launchd/install.js';
+import { LAUNCHD_LABEL, SYSTEMD_UNIT } from '../../launchd/service-spec.js';
+import { launchctl, parsePrint } from '../platform/launchctl.js';
+import { systemctl } from '../platform/systemctl.js';
+import type { HomePaths } from '../protocol/paths.js';
+import { START_DEADLINE_MS } from '../protocol/spawn-daemon.js';
+import { socketAnswers, waitForSocket } from '../protocol/wait-for.js';
+import { currentPaths } from './connect-home.js';
+
+const uid = () => process.getuid?.() ?? 0;
+
+export function hostPlatform(): Platform {
+  return process.platform === 'darwin' ? 'darwin' : 'linux';
+}
+
+export async function installCommand(o: { dryRun?: boolean; platform?: Platform }, stopStandalone: (p: HomePaths) => Promise<{ ok: boolean; message: string }>): Promise<number> {
+  const platform = o.platform ?? hostPlatform();
+  const spec = serviceSpec(process.env, homedir());
+  const plan = installPlan(platform, spec, uid());
+  if (o.dryRun) { process.stdout.write(describePlan(plan)); return 0; }
+  if (platform !== hostPlatform()) process.stderr.write(`cclocald: warning: installing a ${platform} service on a ${hostPlatform()} machine, as asked\n`);
+  if (!existsSync(spec.daemonEntry)) { process.stderr.write(`cclocald: ${spec.daemonEntry} is missing; build first (./install.sh or npm run build)\n`); return 1; }
+  const paths = currentPaths();
+  // A daemon started by hand would make the service's daemon exit "already running": hand over.
+  if (!isInstalled(platform, spec.userHome) && (await socketAnswers(paths.socket))) {
+    const r = await stopStandalone(paths);
+    process.stdout.write(`${r.message} (the login service takes over)\n`);
+  }
+  const failures = await applyPlan(plan);
+  if (failures.length) { for (const f of failures) process.stderr.write(`cclocald: ${f}\n`); return 1; }
+  process.stdout.write(`installed ${plan.file}\n`);
+  if (platform === 'linux') process.stdout.write('to keep it running when you are logged out: loginctl enable-linger $USER (see README)\n');
+  const up = await waitForSocket(paths.home, paths.socket, START_DEADLINE_MS);
+  process.stdout.write(up ? 'cclocald is running under the login service\n' : `the service did not bring cclocald up within ${START_DEADLINE_MS / 1000} s; see \`cclocald status\`\n`);
+  return up ? 0 : 1;
+}
+
+export async function uninstallCommand(o: { dryRun?: boolean; platform?: Platform }, stopStandalone: (p: HomePaths) => Promise<{ ok: boolean; message: string }>): Promise<number> {
+  const platform = o.platform ?? hostPlatform();
+  const plan = uninstallPlan(platform, homedir(), uid());
+  if (o.dryRun) { process.stdout.write(describePlan(plan)); return 0; }
+  if (!isInstalled(platform, homedir())) { process.stdout.write('no login service is installed\n'); return 0; }
+  const failures = await applyPlan(plan);
+  for (const f of failures) process.stderr.write(`cclocald: ${f}\n`);
+  // bootout / disable --now stop the daemon; one still answering was started by hand.
+  const paths = currentPaths();
+  if (await socketAnswers(paths.socket)) await stopStandalone(paths);
+  process.stdout.write(`removed ${plan.file}\n`);
+  return failures.length ? 1 : 0;
+}
+
+/** start/stop/restart through the service; null when no service is installed. */
+export async function serviceAction(action: 'start' | 'stop' | 'restart'): Promise<{ ok: boolean; message: string } | null> {
+  const platform = hostPlatform();
+  const file = isInstalled(platform, homedir());
+  if (!file) return null;
+  const paths = currentPaths();
+  let r;
+  if (platform === 'darwin') {
+    if (action === 'stop') return null; // a clean exit over the socket: launchd keeps the agent, not running
+    r = await launchctl.run(launchctl.argv.kickstart(uid(), LAUNCHD_LABEL, action === 'restart'));
+    if (!r.ok && action === 'start') r = await launchctl.run(launchctl.argv.bootstrap(uid(), file));
+  } else {
+    r = await systemctl.run(action === 'start' ? systemctl.argv.start(SYSTEMD_UNIT) : action === 'stop' ? systemctl.argv.stop(SYSTEMD_UNIT) : systemctl.argv.restart(SYSTEMD_UNIT));
+  }
+  if (!r.ok) return { ok: false, message: `the login service refused to ${action}: ${(r.stderr || r.stdout).trim() || `exit ${r.exitCode}`}` };
+  if (action === 'stop') return { ok: true, message: `cclocald stopped (${SYSTEMD_UNIT})` };
+  const up = await waitForSocket(paths.home, paths.socket, START_DEADLINE_MS);
+  return up ? { ok: true, message: `cclocald ${action === 'start' ? 'started' : 'restarted'} by the login service` } : { ok: false, message: `the login service did not bring cclocald up within ${START_DEADLINE_MS / 1000} s` };
+}
+
+/** One line for `cclocald status`: installed or not, which file, loaded and running. */
+export async function serviceLine(): Promise<string> {
+  const platform = hostPlatform();
+  const file = isInstalled(platform, homedir());
+  if (!file) return 'login service: not installed (cclocald install)';
+  if (platform === 'darwin') {
+    const r = await launchctl.run(launchctl.argv.print(uid(), LAUNCHD_LABEL));
+    if (!r.ok) return `login service: ${file} (not loaded)`;
+    const p = parsePrint(r.stdout);
+    return `login service: ${file} (loaded, ${p.running ? `running, pid ${p.pid}` : 'not running'})`;
+  }
+  const r = await systemctl.run(systemctl.argv.isActive(SYSTEMD_UNIT));
+  return `login service: ${file} (${r.stdout.trim() || 'unknown'})`;
+}

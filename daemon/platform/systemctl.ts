@@ -1,0 +1,15 @@
+// systemctl(1) --user for the cclocald unit.
+import { runCommand, type CommandResult } from './exec.js';
+
+export const systemctl = {
+  argv: {
+    daemonReload: () => ['--user', 'daemon-reload'],
+    enableNow: (unit: string) => ['--user', 'enable', '--now', unit],
+    disableNow: (unit: string) => ['--user', 'disable', '--now', unit],
+    start: (unit: string) => ['--user', 'start', unit],
+    stop: (unit: string) => ['--user', 'stop', unit],
+    restart: (unit: string) => ['--user', 'restart', unit],
+    isActive: (unit: string) => ['--user', 'is-active', unit],
+  },
+  run: (argv: string[]): Promise<CommandResult> => runCommand('systemctl', argv),
+};

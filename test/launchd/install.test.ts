@@ -1,0 +1,118 @@
+// install, reinstall and uninstall against stand-ins for launchctl and systemctl on PATH, in a
+// temporary HOME with a space in it. The stand-ins start the daemon from the service file, as
+// launchd and systemd would, so the tests also see the daemon come and go.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { socketAnswers } from '../../daemon/protocol/wait-for.js';
+import { readPidFile } from '../../daemon/protocol/spawn-daemon.js';
+import { cclocald, isAlive, liveEngines, makeHome, recorded, type TestHome } from '../helpers/daemon.js';
+import { onCleanup } from '../helpers/temp-home.js';
+
+function serviceHome(t: TestContext): TestHome {
+  const home = makeHome(t);
+  home.env.HOME = join(home.dir, 'Application Support', 'home');
+  mkdirSync(home.env.HOME, { recursive: true });
+  onCleanup(t, () => {
+    const pid = readPidFile(home.paths.pid);
+    if (pid && isAlive(pid)) process.kill(pid, 'SIGKILL');
+    for (const e of liveEngines(home)) process.kill(-e, 'SIGKILL');
+  });
+  return home;
+}
+
+const calls = (home: TestHome, program: string) => recorded(home).filter((r) => r.program === program).map((r) => (r.argv as string[]).join(' '));
+
+function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...filesUnder(p));
+    else out.push(p);
+  }
+  return out;
+}
+
+test('install --dry-run prints the exact unit and commands and touches nothing', async (t) => {
+  const home = serviceHome(t);
+  const r = await cclocald(home, 'install', '--dry-run', '--platform', 'linux');
+  assert.equal(r.code, 0, r.stderr);
+  const unit = join(home.env.HOME!, '.config/systemd/user/cclocald.service');
+  assert.match(r.stdout, new RegExp(`^# would write ${unit.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:$`, 'm'));
+  assert.match(r.stdout, /^ExecStart="[^"]+" "[^"]+\/dist\/daemon\/main\.js" "run"$/m);
+  assert.match(r.stdout, /^# would run:\nsystemctl --user daemon-reload\nsystemctl --user enable --now cclocald\.service\nsystemctl --user restart cclocald\.service$/m);
+  const mac = await cclocald(home, 'install', '--dry-run', '--platform', 'darwin');
+  assert.match(mac.stdout, /<key>Label<\/key>\s*<string>dev\.cclocal\.cclocald<\/string>/);
+  assert.match(mac.stdout, new RegExp(`launchctl bootout gui/${process.getuid!()}/dev\\.cclocal\\.cclocald   # may fail when not loaded\\nlaunchctl bootstrap gui/${process.getuid!()} '[^']*Application Support/home/Library/LaunchAgents/dev\\.cclocal\\.cclocald\\.plist'`));
+  assert.deepEqual(filesUnder(home.env.HOME!), []);
+  assert.deepEqual(calls(home, 'systemctl'), []);
+  assert.deepEqual(calls(home, 'launchctl'), []);
+});
+
+test('systemd: install starts the daemon; start/stop/restart go through systemctl; reinstall and uninstall are clean', async (t) => {
+  const home = serviceHome(t);
+  const r = await cclocald(home, 'install', '--platform', 'linux');
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const unit = join(home.env.HOME!, '.config/systemd/user/cclocald.service');
+  assert.ok(existsSync(unit));
+  assert.deepEqual(calls(home, 'systemctl'), ['--user daemon-reload', '--user enable --now cclocald.service', '--user restart cclocald.service']);
+  assert.equal(await socketAnswers(home.paths.socket), true, 'the service brought the daemon up');
+  const first = readPidFile(home.paths.pid)!;
+
+  const status = await cclocald(home, 'status');
+  assert.match(status.stdout, new RegExp(`login service: .*cclocald\\.service \\(active\\)`));
+
+  assert.equal((await cclocald(home, 'restart')).code, 0);
+  assert.equal(calls(home, 'systemctl').at(-1), '--user restart cclocald.service');
+  assert.notEqual(readPidFile(home.paths.pid), first);
+
+  assert.equal((await cclocald(home, 'stop')).code, 0);
+  assert.equal(calls(home, 'systemctl').at(-1), '--user stop cclocald.service');
+  assert.equal(await socketAnswers(home.paths.socket), false);
+
+  assert.equal((await cclocald(home, 'start')).code, 0);
+  assert.equal(calls(home, 'systemctl').at(-1), '--user start cclocald.service');
+  assert.equal(await socketAnswers(home.paths.socket), true);
+
+  const before = readFileSync(unit, 'utf8');
+  const again = await cclocald(home, 'install', '--platform', 'linux');
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(readFileSync(unit, 'utf8'), before);
+  assert.deepEqual(calls(home, 'systemctl').slice(-3), ['--user daemon-reload', '--user enable --now cclocald.service', '--user restart cclocald.service']);
+
+  const gone = await cclocald(home, 'uninstall', '--platform', 'linux');
+  assert.equal(gone.code, 0, gone.stderr);
+  assert.deepEqual(calls(home, 'systemctl').slice(-2), ['--user disable --now cclocald.service', '--user daemon-reload']);
+  assert.equal(existsSync(unit), false);
+  assert.equal(await socketAnswers(home.paths.socket), false, 'uninstall stopped the daemon');
+  assert.deepEqual(liveEngines(home), []);
+  // Nothing but the (now empty) unit folder was ever created in HOME.
+  assert.deepEqual(filesUnder(home.env.HOME!).map((f) => relative(home.env.HOME!, f)), []);
+});
+
+test('launchd: install bootstraps the agent, reinstall reloads it, uninstall boots it out and removes the plist', async (t) => {
+  const home = serviceHome(t);
+  const uid = process.getuid!();
+  const plist = join(home.env.HOME!, 'Library/LaunchAgents/dev.cclocal.cclocald.plist');
+  const r = await cclocald(home, 'install', '--platform', 'darwin');
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.deepEqual(calls(home, 'launchctl'), [`bootout gui/${uid}/dev.cclocal.cclocald`, `bootstrap gui/${uid} ${plist}`]);
+  assert.ok(existsSync(plist));
+  assert.ok(existsSync(join(home.env.HOME!, 'Library/Logs/cclocal')), 'the log folder launchd writes to exists');
+  assert.equal(await socketAnswers(home.paths.socket), true);
+  const first = readPidFile(home.paths.pid)!;
+
+  const again = await cclocald(home, 'install', '--platform', 'darwin');
+  assert.equal(again.code, 0, again.stderr);
+  assert.deepEqual(calls(home, 'launchctl').slice(-2), [`bootout gui/${uid}/dev.cclocal.cclocald`, `bootstrap gui/${uid} ${plist}`]);
+  assert.equal(isAlive(first), false, 'the old daemon was booted out');
+  assert.equal(await socketAnswers(home.paths.socket), true);
+
+  const gone = await cclocald(home, 'uninstall', '--platform', 'darwin');
+  assert.equal(gone.code, 0, gone.stderr);
+  assert.equal(calls(home, 'launchctl').at(-1), `bootout gui/${uid}/dev.cclocal.cclocald`);
+  assert.equal(existsSync(plist), false);
+  assert.equal(await socketAnswers(home.paths.socket), false);
+  assert.deepEqual(filesUnder(home.env.HOME!).map((f) => relative(home.env.HOME!, f)), []);
+});
