@@ -1,0 +1,80 @@
+// Which Claude Code settings make it compact before a 32K or 16K engine window overflows?
+// Runs the real CLI (node_modules/.bin/claude) against a daemon with the stand-in engine, whose
+// scripted "model" reads a ~20 KB file again and again, and reports the prompt size (tokens ≈
+// bytes/4) of each request and which request was a compaction. The daemon's own window is set
+// huge so that only Claude Code's proactive compaction is measured.
+// Usage: npm run build && node --import tsx scripts/compact-experiment.ts [proactive|turns|reactive|one]
+// KEEP=1 keeps each run's folder: Claude Code's own verdicts are in <dir>/uh/.claude/debug/*.txt
+// ("autocompact: tokens=… level=ok|warn|compact effectiveWindow=…").
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { childEnv, planFor } from '../client/attach.js';
+import { connectDaemon } from '../daemon/protocol/connect.js';
+import { homePaths } from '../daemon/protocol/paths.js';
+import { startDaemonDetached } from '../daemon/protocol/spawn-daemon.js';
+import { FAKE_ENGINE, FIXTURE_BIN, ROOT } from '../test/helpers/daemon.js';
+
+const CLAUDE = join(ROOT, 'node_modules', '.bin', 'claude');
+const STEPS = Number(process.env.STEPS ?? 14);
+
+async function run(window: number, reportUsage: boolean, extra: Record<string, string>, label: string, enforce = false, turns = 1): Promise<void> {
+  const dir = mkdtempSync('/tmp/cclx-');
+  const paths = homePaths(join(dir, 'h'));
+  mkdirSync(paths.home, { recursive: true, mode: 0o700 });
+  mkdirSync(join(dir, 'hf'));
+  mkdirSync(join(dir, 'uh'));
+  writeFileSync(paths.config, JSON.stringify({ notify: false, healthPollMs: 20, defaultContextWindow: enforce ? window : 1_000_000 }));
+  const big = join(dir, 'big.txt');
+  writeFileSync(big, Array.from({ length: 400 }, (_, i) => `line ${i}: ${'lorem ipsum dolor sit amet '.repeat(2)}`).join('\n'));
+  const record = join(dir, 'rec.jsonl');
+  const env: NodeJS.ProcessEnv = {
+    PATH: `${FIXTURE_BIN}:${process.env.PATH}`, HOME: join(dir, 'uh'), CCLOCAL_HOME: paths.home, CCLOCAL_ENGINE_BIN: FAKE_ENGINE,
+    HF_HUB_CACHE: join(dir, 'hf'), CCLOCAL_PORT: String(21000 + (process.pid % 5000)), FAKE_VLLM_RECORD: record,
+    FAKE_VLLM_SCRIPT: JSON.stringify(Array.from({ length: STEPS }, (_, i) => ({ name: 'Bash', input: { command: `cat ${big} # pass ${i}`, description: 'read it' } }))),
+    FAKE_VLLM_REPORT_INPUT_TOKENS: reportUsage ? '1' : '0',
+  };
+  try {
+    const s = await startDaemonDetached(paths, env);
+    if (!s.ok) throw new Error(s.message);
+    const rpc = await connectDaemon(paths.socket);
+    const loaded = await rpc.request('load', { model: 'gemma-light' });
+    const status = await rpc.request('status');
+    rpc.close();
+    const plan = planFor(status.endpoint.url, loaded.model, window, 8192);
+    const cenv = { ...childEnv(plan, env), ...extra };
+    for (const k of Object.keys(extra)) if (extra[k] === '') delete cenv[k];
+    // One prompt, or several with --continue: Claude Code may decide on compaction between turns.
+    for (let turn = 0; turn < turns; turn++) {
+      if (process.env.KEEP) console.log(`   home: ${dir}`);
+      const r = spawnSync(CLAUDE, [...plan.args, '--allowedTools', 'Bash', '--debug', ...(turn ? ['--continue'] : []), '-p', `read the file many times (turn ${turn})`], { env: cenv, cwd: dir, encoding: 'utf8', timeout: 180_000 });
+      // Claude Code's own debug line: "autocompact: tokens=N level=L effectiveWindow=W".
+      for (const line of `${r.stdout}\n${r.stderr}`.split('\n')) if (line.includes('autocompact:') && process.env.SHOW_DEBUG) console.log(`   ${line.trim()}`);
+    }
+    const reqs = readFileSync(record, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.event === 'request' && (r.tools as string[]).length >= 0);
+    const rejected = readFileSync(paths.daemonLog, 'utf8').split('\n').filter((l) => l.includes('"status":400')).length;
+    const sizes = reqs.map((r) => {
+      const k = Math.round((r.bytes as number) / 4 / 1000);
+      const compact = /summar/i.test(String(r.lastUser));
+      return `${k}K${compact ? '(COMPACT)' : ''}`;
+    });
+    console.log(`${label}${turns > 1 ? ` (${turns} turns with --continue)` : ''} window ${window}, usage ${reportUsage ? 'reported' : 'zero (vllm-mlx)'}${enforce ? ', enforced by the endpoint' : ''}: ${sizes.join(' ')}; ${rejected} answered "prompt is too long"`);
+  } finally {
+    spawnSync(process.execPath, [join(ROOT, 'dist', 'daemon', 'main.js'), 'stop'], { env, stdio: 'ignore' });
+    if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const only = process.argv[2];
+if (!only || only === 'proactive') {
+  for (const window of [32768, 16384]) for (const usage of [false, true]) await run(window, usage, {}, 'cclocal env');
+  await run(32768, true, { CLAUDE_CODE_AUTO_COMPACT_WINDOW: '', CLAUDE_AUTOCOMPACT_PCT_OVERRIDE: '' }, 'no compact env');
+  await run(32768, true, { CLAUDE_CODE_AUTO_COMPACT_WINDOW: '32768', CLAUDE_AUTOCOMPACT_PCT_OVERRIDE: '85' }, 'window 32768 pct 85');
+}
+if (!only || only === 'turns') {
+  for (const window of [32768, 16384]) for (const usage of [false, true]) await run(window, usage, {}, 'cclocal env', false, 4);
+}
+if (only === 'one') await run(16384, true, {}, 'cclocal env', false, 3);
+if (!only || only === 'reactive') {
+  for (const window of [32768, 16384]) for (const usage of [false, true]) await run(window, usage, {}, 'cclocal env', true);
+}
