@@ -2,6 +2,7 @@
 // not on a terminal, and the cache commands.
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { cclocald, makeHome, recorded, ROOT, runProgram, startDaemon, type TestHome } from '../helpers/daemon.js';
@@ -64,4 +65,23 @@ test('--list shows every cached model with its size and flag; --rm refuses witho
   const rm = await cclocal(t, home, ['--rm']);
   assert.equal(rm.code, 1);
   assert.match(rm.stderr, /--rm needs a terminal/);
+});
+
+test('when the daemon cannot start, cclocal says why and where its log is', async (t) => {
+  const home = makeHome(t);
+  const blocker = createServer();
+  await new Promise<void>((r) => blocker.listen(home.port, '127.0.0.1', r));
+  t.after(() => blocker.close());
+  const r = await cclocal(t, home, ['--gemma-light', '--', '-p', 'hi']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /cclocald exited with code 1; last lines of .*daemon\.log:/);
+  assert.match(r.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${home.port}: the port is in use`));
+});
+
+test('a failed engine is reported with the crash reason and the fix', async (t) => {
+  const home = makeHome(t, { config: { crashLoopMax: 2 }, env: { FAKE_VLLM_STARTUP_FAIL: 'always' } });
+  const r = await cclocal(t, home, ['--gemma-light', '--', '-p', 'hi']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /cclocal: the engine crashed 2 times in the last 10 minutes; it will not be restarted \(last crash: startup-error\)/);
+  assert.match(r.stderr, /hint: read `cclocald logs --engine`/);
 });

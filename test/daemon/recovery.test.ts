@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { notifications, waitForRecord } from '../helpers/record-wait.js';
 import { isAlive, liveEngines, makeHome, startDaemon, type TestHome } from '../helpers/daemon.js';
 
 /** A daemon with a ready engine, SIGKILLed: returns the engine's pid, still running. */
@@ -26,6 +27,9 @@ test('after a SIGKILL of the daemon, the next one adopts the healthy engine: exa
   assert.equal(s.engine.state, 'ready');
   assert.equal(s.engine.pid, enginePid);
   assert.deepEqual(liveEngines(home), [enginePid]);
+  // The person is told the daemon had to recover.
+  const [note] = notifications(await waitForRecord(home, (l) => notifications(l).length > 0, 'the recovery notification'));
+  assert.match((note!.argv as string[]).join(' '), new RegExp(`cclocald restarted and kept mlx-community/gemma-4-e4b-it-4bit running \\(pid ${enginePid}\\)`));
   // The adopted engine is supervised like one of our own: unload stops it.
   await d2.rpc.request('unload');
   assert.deepEqual(liveEngines(home), []);
@@ -42,6 +46,8 @@ test('after a SIGKILL, a daemon that will not keep the old model stops the lefto
   const s = await d2.rpc.request('status');
   assert.equal(s.engine.state, 'stopped');
   assert.equal(isAlive(enginePid), false);
+  const [note] = notifications(await waitForRecord(home, (l) => notifications(l).length > 0, 'the recovery notification'));
+  assert.match((note!.argv as string[]).join(' '), new RegExp(`stopped a leftover engine \\(pid ${enginePid}\\)`));
   assert.deepEqual(liveEngines(home), []);
 });
 
