@@ -7,13 +7,9 @@
 //   metal-oom ─→ the model's context window is halved before the restart
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { cancelled, DaemonError, engineFailed, engineMissing, invalidParams, nothingLoaded, portInUse, shuttingDown, unknownModel } from '../errors.js';
-import { engineCapabilities } from '../engine/capabilities.js';
+import { cancelled, DaemonError, engineFailed, engineMissing, invalidParams, nothingLoaded, shuttingDown, unknownModel } from '../errors.js';
 import { startEngine, type EngineExit, type EngineHandle } from '../engine/engine-process.js';
-import { findEngine } from '../engine/find-engine.js';
-import { isPortFree, pickFreePort } from '../engine/free-port.js';
-import { looksCached, modelCacheDir } from '../engine/hf-cache.js';
-import { buildArgv, buildEnv, HEALTH_PATH } from '../engine/vllm-mlx.js';
+import { HEALTH_PATH } from '../engine/vllm-mlx.js';
 import type { Notifier } from '../notify.js';
 import { CATALOG, resolveModel, type ResolvedModel } from '../protocol/catalog.js';
 import type { CrashReason, DaemonEvent, EngineError, EngineState, LastCrash, LoadResult, StatusResult } from '../protocol/protocol.js';
@@ -22,7 +18,10 @@ import { classifyExit, tailLines } from './crash-reason.js';
 import { decideRestart, shrinkContext } from './restart-policy.js';
 import { StartWatch, type StartProgress } from './start-watch.js';
 import { hasProcess, IllegalTransitionError, transition, type EngineEventType } from './states.js';
+import { lookupEngine, planLaunch } from './launch-plan.js';
 import { MemoryPoll } from './memory-poll.js';
+import { ModelSettings } from './model-settings.js';
+import { ReadyWaiters, type ReadyEngine } from './ready-waiters.js';
 
 type EventBody = DaemonEvent extends infer E ? (E extends DaemonEvent ? Omit<E, 'at'> : never) : never;
 
@@ -35,11 +34,7 @@ export interface SupervisorDeps {
   now?: () => number;
 }
 
-interface Waiter { modelId: string; resolve(r: LoadResult): void; reject(e: Error): void }
-
-/** A ready engine as the endpoint needs it; `gen` tells one engine run from the next. */
-export interface ReadyEngine { gen: number; url: string; model: string; contextWindow: number }
-interface EngineWaiter { notGen: number | undefined; resolve(e: ReadyEngine): void; reject(e: Error): void }
+export type { ReadyEngine } from './ready-waiters.js';
 
 /** An engine process of ours, with the generation it belongs to; stale callbacks compare it. */
 interface Running { gen: number; handle: EngineHandle; model: ResolvedModel; url: string; bin: string; port: number }
@@ -53,8 +48,7 @@ export class Supervisor {
   #crashTimes: number[] = [];
   #lastCrash: LastCrash | null = null;
   #error: EngineError | null = null;
-  #waiters = new Set<Waiter>();
-  #engineWaiters = new Set<EngineWaiter>();
+  readonly #waiters = new ReadyWaiters();
   /** Loads accepted but not yet through the queue: "stopped" does not mean "nothing coming". */
   #pendingLoads = 0;
   #queue: Promise<unknown> = Promise.resolve();
@@ -65,10 +59,12 @@ export class Supervisor {
   #closed = false;
   readonly #d: SupervisorDeps;
   readonly #now: () => number;
+  readonly #settings: ModelSettings;
 
   constructor(deps: SupervisorDeps) {
     this.#d = deps;
     this.#now = deps.now ?? Date.now;
+    this.#settings = new ModelSettings(deps.persisted, { path: deps.config.paths.state, defaultContextWindow: deps.config.defaultContextWindow, contextFloor: deps.config.contextFloor, log: deps.log });
   }
 
   get #cfg(): Config { return this.#d.config; }
@@ -98,50 +94,28 @@ export class Supervisor {
   }
 
   contextWindowFor(modelId: string | null): number {
-    return (modelId && this.#d.persisted.contexts[modelId]) || this.#cfg.defaultContextWindow;
-  }
-
-  #persist(): void {
-    try {
-      writeJsonAtomic(this.#cfg.paths.state, this.#d.persisted);
-    } catch (err) {
-      // A full disk must not take the engine down; the decision still holds in memory.
-      this.#d.log.warn({ err: (err as Error).message, path: this.#cfg.paths.state }, 'could not save daemon state');
-    }
-  }
-
-  #validContext(n: unknown): number {
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < this.#cfg.contextFloor || n > 10_000_000) {
-      throw invalidParams(`contextWindow must be an integer between ${this.#cfg.contextFloor} and 10000000`);
-    }
-    return n;
+    return this.#settings.contextWindowFor(modelId);
   }
 
   /** Loads (or swaps to) a model; resolves when it is ready, rejects with the reason it is not. */
   load(nameOrId: string, contextWindow?: number): Promise<LoadResult> {
     const model = resolveModel(nameOrId);
     if (!model) return Promise.reject(unknownModel(nameOrId, CATALOG.map((e) => e.name)));
-    const ctx = contextWindow === undefined ? undefined : this.#validContext(contextWindow);
+    const ctx = contextWindow === undefined ? undefined : this.#settings.validContext(contextWindow);
     // The decision and the spawn run in the queue; the wait for readiness does not, so an
     // unload or another load can still get through while a multi-GB model loads.
     this.#pendingLoads++;
     return this.#serial(async (): Promise<{ wait: Promise<LoadResult> }> => {
       this.#pendingLoads--;
       if (this.#closed) throw cancelled('cclocald is shutting down');
-      if (ctx !== undefined && this.#d.persisted.contexts[model.id] !== ctx) {
-        this.#d.persisted.contexts[model.id] = ctx;
-        this.#persist();
-      }
-      if (this.#d.persisted.lastModel !== model.id) {
-        this.#d.persisted.lastModel = model.id;
-        this.#persist();
-      }
+      if (ctx !== undefined) this.#settings.setContext(model.id, ctx);
+      this.#settings.setLastModel(model.id);
       const sameModel = this.#model?.id === model.id;
       if (sameModel && this.#state === 'ready') return { wait: Promise.resolve(this.#loadResult()) };
-      const wait = this.#waitReady(model.id);
+      const wait = this.#waiters.forLoad(model.id);
       if (sameModel && (this.#state === 'downloading' || this.#state === 'loading' || this.#state === 'backoff')) return { wait };
       // A different model, or a failed/stopped one: a fresh start with a fresh crash history.
-      for (const w of this.#waiters) if (w.modelId !== model.id) { this.#waiters.delete(w); w.reject(cancelled(`replaced by a load of ${model.id}`)); }
+      this.#waiters.cancelLoadsExcept(model.id, cancelled(`replaced by a load of ${model.id}`));
       await this.#stopEngine();
       this.#model = model;
       this.#restarts = 0;
@@ -158,18 +132,17 @@ export class Supervisor {
       if (this.#state !== 'stopped') this.#apply('stopped');
       this.#model = null;
       this.#error = null;
-      this.#rejectWaiters(cancelled('the model was unloaded'), nothingLoaded());
-      if (this.#d.persisted.lastModel !== null) { this.#d.persisted.lastModel = null; this.#persist(); }
+      this.#waiters.rejectAll(cancelled('the model was unloaded'), nothingLoaded());
+      this.#settings.setLastModel(null);
     });
   }
 
   /** The budget the endpoint enforces for the loaded model; held until changed again. */
   setContext(contextWindow: number): Promise<{ model: string | null; contextWindow: number }> {
-    const ctx = this.#validContext(contextWindow);
+    const ctx = this.#settings.validContext(contextWindow);
     return this.#serial(async () => {
       if (!this.#model) throw invalidParams('no model is loaded; pass contextWindow to load instead');
-      this.#d.persisted.contexts[this.#model.id] = ctx;
-      this.#persist();
+      this.#settings.setContext(this.#model.id, ctx);
       this.#d.log.info({ model: this.#model.id, contextWindow: ctx, trigger: 'rpc' }, 'context window set');
       this.#d.emit({ type: 'contextSet', model: this.#model.id, contextWindow: ctx });
       return { model: this.#model.id, contextWindow: ctx };
@@ -208,21 +181,8 @@ export class Supervisor {
     return this.#serial(async () => {
       await this.#stopEngine();
       if (this.#state !== 'stopped') this.#apply('stopped');
-      this.#rejectWaiters(cancelled('cclocald is shutting down'), shuttingDown());
+      this.#waiters.rejectAll(cancelled('cclocald is shutting down'), shuttingDown());
     });
-  }
-
-  #waitReady(modelId: string): Promise<LoadResult> {
-    const p = new Promise<LoadResult>((resolve, reject) => this.#waiters.add({ modelId, resolve, reject }));
-    p.catch(() => undefined); // handled by whoever awaits it; never an unhandled rejection
-    return p;
-  }
-
-  #rejectWaiters(err: Error, engineErr: Error = err): void {
-    for (const w of this.#waiters) w.reject(err);
-    this.#waiters.clear();
-    for (const w of this.#engineWaiters) w.reject(engineErr);
-    this.#engineWaiters.clear();
   }
 
   /**
@@ -238,7 +198,7 @@ export class Supervisor {
       if (this.#state === 'stopped') return Promise.reject(nothingLoaded());
       if (this.#state === 'failed') return Promise.reject(engineFailed(this.#error?.message ?? 'the engine failed'));
     }
-    return new Promise((resolve, reject) => this.#engineWaiters.add({ notGen, resolve, reject }));
+    return this.#waiters.forEngine(notGen);
   }
 
   #readyEngine(r: Running): ReadyEngine {
@@ -279,7 +239,7 @@ export class Supervisor {
     this.#error = { reason: error.reason, message: error.message, ...(error.data.hint ? { hint: error.data.hint } : {}) };
     this.#d.log.error({ reason: error.reason, model: this.#model?.id }, error.message);
     this.#apply('startFailed');
-    this.#rejectWaiters(error);
+    this.#waiters.rejectAll(error);
   }
 
   /** Starts the engine for #model. Runs inside #serial. */
@@ -288,28 +248,20 @@ export class Supervisor {
     if (!model) return;
     this.#error = null;
     const cfg = this.#cfg;
-    const lookup = findEngine({ envBin: cfg.engineBinEnv, installRoot: cfg.installRoot, pathVar: cfg.pathVar });
-    if (!lookup.found) return this.#fail(engineMissing(lookup.searched, lookup.hint));
-    const port = cfg.enginePort || (await pickFreePort());
-    if (!(await isPortFree(port))) return this.#fail(portInUse(port));
-    const env = { ...cfg.engineBaseEnv, ...buildEnv() };
-    const caps = await engineCapabilities(lookup.bin, env);
-    const argv = buildArgv({ modelId: model.id, port, toolParser: model.toolParser, reasoningParser: model.reasoningParser }, caps);
-    const url = `http://127.0.0.1:${port}`;
-    const cacheDir = modelCacheDir(cfg.hfHubCache, model.id);
-    const cached = looksCached(cacheDir);
-    const handle = startEngine({ bin: lookup.bin, argv, env, logPath: cfg.paths.engineLog, healthUrl: url + HEALTH_PATH, healthPollMs: cfg.healthPollMs });
+    const plan = await planLaunch(cfg, model);
+    if (plan instanceof DaemonError) return this.#fail(plan);
+    const handle = startEngine({ bin: plan.bin, argv: plan.argv, env: plan.env, logPath: cfg.paths.engineLog, healthUrl: plan.url + HEALTH_PATH, healthPollMs: cfg.healthPollMs });
     const gen = ++this.#gen;
-    const running: Running = { gen, handle, model, url, bin: lookup.bin, port };
+    const running: Running = { gen, handle, model, url: plan.url, bin: plan.bin, port: plan.port };
     this.#running = running;
-    const record: EngineRecord = { pid: handle.pid, model: model.id, port, bin: lookup.bin, startedAt: new Date(this.#now()).toISOString() };
+    const record: EngineRecord = { pid: handle.pid, model: model.id, port: plan.port, bin: plan.bin, startedAt: new Date(this.#now()).toISOString() };
     try { writeJsonAtomic(cfg.paths.engineRecord, record); } catch (err) {
       this.#d.log.warn({ err: (err as Error).message }, 'could not write engine.json; a daemon crash could orphan this engine');
     }
-    this.#d.log.info({ model: model.id, pid: handle.pid, port, bin: lookup.bin, argv, cached, trigger: 'engine' }, 'engine spawned');
-    this.#apply(cached ? 'started' : 'downloadStarted');
+    this.#d.log.info({ model: model.id, pid: handle.pid, port: plan.port, bin: plan.bin, argv: plan.argv, cached: plan.cached, trigger: 'engine' }, 'engine spawned');
+    this.#apply(plan.cached ? 'started' : 'downloadStarted');
     this.#watch = new StartWatch({
-      cacheDir, intervalMs: cfg.progressIntervalMs, stallMs: cfg.stallTimeoutMs, quietMs: cfg.downloadQuietMs, now: this.#now,
+      cacheDir: plan.cacheDir, intervalMs: cfg.progressIntervalMs, stallMs: cfg.stallTimeoutMs, quietMs: cfg.downloadQuietMs, now: this.#now,
       onProgress: (p) => { this.#progress = p; this.#onProgress(gen, p); },
       onStall: () => void this.#serial(() => this.#onStall(gen)),
     });
@@ -345,9 +297,7 @@ export class Supervisor {
     if (gen !== this.#gen) return; // it died or was stopped while memory was read
     this.#apply('healthPassed');
     this.#d.log.info({ model: r.model.id, pid: r.handle.pid, url: r.url }, 'engine ready');
-    const result = this.#loadResult();
-    for (const w of this.#waiters) if (w.modelId === r.model.id) { this.#waiters.delete(w); w.resolve(result); }
-    for (const w of this.#engineWaiters) if (w.notGen !== r.gen) { this.#engineWaiters.delete(w); w.resolve(this.#readyEngine(r)); }
+    this.#waiters.ready(this.#loadResult(), this.#readyEngine(r));
   }
 
   #startMemoryPoll(r: Running): Promise<void> {
@@ -382,8 +332,7 @@ export class Supervisor {
       const from = this.contextWindowFor(model.id);
       const to = shrinkContext(from, this.#cfg.contextFloor);
       if (to < from) {
-        this.#d.persisted.contexts[model.id] = to;
-        this.#persist();
+        this.#settings.setContext(model.id, to);
         this.#d.log.warn({ model: model.id, from, to }, 'context window shrunk after Metal OOM');
         this.#d.emit({ type: 'contextShrunk', model: model.id, from, to });
         note = `; context window ${from} → ${to}`;
@@ -397,7 +346,7 @@ export class Supervisor {
       this.#d.log.error({ model: model.id, reason }, message);
       this.#d.emit({ type: 'failed', model: model.id, message });
       this.#d.notifier.notify(`${model.id} failed: ${message}`);
-      this.#rejectWaiters(engineFailed(message));
+      this.#waiters.rejectAll(engineFailed(message));
       return;
     }
     this.#d.notifier.notify(`${model.id} crashed (${reason}); restarting${note}`);
@@ -420,7 +369,7 @@ export class Supervisor {
 
   status(): StatusResult['engine'] {
     const r = this.#running;
-    const lookup = findEngine({ envBin: this.#cfg.engineBinEnv, installRoot: this.#cfg.installRoot, pathVar: this.#cfg.pathVar });
+    const lookup = lookupEngine(this.#cfg);
     const error = this.#error ?? (lookup.found ? null : { reason: 'engine-missing' as const, message: engineMissing(lookup.searched, lookup.hint).message, hint: lookup.hint });
     return {
       state: this.#state,

@@ -1,0 +1,41 @@
+// Who is waiting for the engine to become ready: `load` callers (for one model) and endpoint
+// requests (for whatever model is ready, but not an engine run they just saw die).
+import type { LoadResult } from '../protocol/protocol.js';
+
+/** A ready engine as the endpoint needs it; `gen` tells one engine run from the next. */
+export interface ReadyEngine { gen: number; url: string; model: string; contextWindow: number }
+
+interface LoadWaiter { modelId: string; resolve(r: LoadResult): void; reject(e: Error): void }
+interface EngineWaiter { notGen: number | undefined; resolve(e: ReadyEngine): void; reject(e: Error): void }
+
+export class ReadyWaiters {
+  readonly #loads = new Set<LoadWaiter>();
+  readonly #engines = new Set<EngineWaiter>();
+
+  forLoad(modelId: string): Promise<LoadResult> {
+    const p = new Promise<LoadResult>((resolve, reject) => this.#loads.add({ modelId, resolve, reject }));
+    p.catch(() => undefined); // handled by whoever awaits it; never an unhandled rejection
+    return p;
+  }
+
+  forEngine(notGen: number | undefined): Promise<ReadyEngine> {
+    return new Promise((resolve, reject) => this.#engines.add({ notGen, resolve, reject }));
+  }
+
+  /** A load of another model replaces loads of this one; endpoint requests simply wait on. */
+  cancelLoadsExcept(modelId: string, err: Error): void {
+    for (const w of this.#loads) if (w.modelId !== modelId) { this.#loads.delete(w); w.reject(err); }
+  }
+
+  ready(load: LoadResult, engine: ReadyEngine): void {
+    for (const w of this.#loads) if (w.modelId === engine.model) { this.#loads.delete(w); w.resolve(load); }
+    for (const w of this.#engines) if (w.notGen !== engine.gen) { this.#engines.delete(w); w.resolve(engine); }
+  }
+
+  rejectAll(loadErr: Error, engineErr: Error = loadErr): void {
+    for (const w of this.#loads) w.reject(loadErr);
+    this.#loads.clear();
+    for (const w of this.#engines) w.reject(engineErr);
+    this.#engines.clear();
+  }
+}
