@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { cclocald, makeHome, recorded, ROOT, runProgram, startDaemon, type TestHome } from '../helpers/daemon.js';
+import { cclocald, FIXTURE_BIN, makeHome, recorded, ROOT, runProgram, startDaemon, type TestHome } from '../helpers/daemon.js';
 import { onCleanup } from '../helpers/temp-home.js';
 
 const CCLOCAL = join(ROOT, 'bin', 'cclocal');
@@ -84,4 +84,17 @@ test('a failed engine is reported with the crash reason and the fix', async (t) 
   assert.equal(r.code, 1);
   assert.match(r.stderr, /cclocal: the engine crashed 2 times in the last 10 minutes; it will not be restarted \(last crash: startup-error\)/);
   assert.match(r.stderr, /hint: read `cclocald logs --engine`/);
+});
+
+test("claude's exit status is cclocal's, on the Node path and on the warm path", async (t) => {
+  const home = makeHome(t);
+  const d = await startDaemon(t, home);
+  await d.rpc.request('load', { model: 'gemma-light' });
+  const fake = join(FIXTURE_BIN, 'fake-claude');
+  const env = { ...home.env, CCLOCAL_CLAUDE_BIN: fake, FAKE_CLAUDE_EXIT: '3' };
+  const viaNode = await runProgram(CCLOCAL, ['--gemma-light', '--', '-p', 'x'], { env });
+  assert.equal(viaNode.code, 3, viaNode.stderr);
+  assert.match(viaNode.stdout, /fake claude ran/);
+  const warm = await runProgram(CCLOCAL, ['--', '-p', 'x'], { env });
+  assert.equal(warm.code, 3, warm.stderr);
 });

@@ -2,14 +2,15 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { connectDaemon } from '../../daemon/protocol/connect.js';
 import type { StatusResult } from '../../daemon/protocol/protocol.js';
 import { readPid } from '../../daemon/home.js';
 import { isState } from '../helpers/events.js';
 import { onCleanup } from '../helpers/temp-home.js';
-import { cclocald, isAlive, liveEngines, makeHome, recorded, spawnDaemon, startDaemon } from '../helpers/daemon.js';
+import { cclocald, isAlive, liveEngines, makeHome, recorded, ROOT, spawnDaemon, startDaemon } from '../helpers/daemon.js';
 
 const GEMMA = 'mlx-community/gemma-4-e4b-it-4bit';
 
@@ -231,4 +232,25 @@ test('a planted Anthropic key never reaches the engine or a log', async (t) => {
   for (const f of [home.paths.daemonLog, home.paths.engineLog, home.record]) {
     assert.ok(!readFileSync(f, 'utf8').includes(key), `${f} holds the key`);
   }
+});
+
+test('cclocald logs -f --engine follows the engine log across the rotation at a restart', async (t) => {
+  const home = makeHome(t);
+  const d = await startDaemon(t, home);
+  await d.rpc.request('load', { model: 'gemma-light' });
+  const follower = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'daemon', 'main.ts'), 'logs', '-f', '--engine'], { env: home.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => { follower.kill(); });
+  let out = '';
+  const seen = (re: RegExp) => new Promise<void>((resolve) => {
+    const check = () => { if (re.test(out)) { follower.stdout.off('data', onData); resolve(); } };
+    const onData = (c: Buffer) => { out += c; check(); };
+    follower.stdout.on('data', onData);
+    check();
+  });
+  await seen(/Uvicorn running/);
+  const pid = (await d.rpc.request('status')).engine.pid!;
+  process.kill(pid, 'SIGKILL');
+  await d.events.next((e) => e.type === 'state' && e.to === 'ready', 'the restarted engine');
+  // The new engine.log starts over; the follower prints its banner a second time.
+  await seen(/Uvicorn running[\s\S]*Uvicorn running/);
 });
