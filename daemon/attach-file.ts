@@ -26,6 +26,7 @@ export function createAttachFile(opts: { path: string; endpointUrl: string; log:
       } catch (err) {
         // Without the file the launcher takes the Node path: slower, never wrong.
         opts.log.warn({ err: (err as Error).message }, 'could not write attach.sh');
+        removeFile(`${opts.path}.tmp`);
         removeFile(opts.path);
         written = null;
       }

@@ -1,6 +1,7 @@
 // The root pino logger: JSON lines to logs/daemon.log, and a pretty copy on a terminal.
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { LogFile } from './log-file.js';
 
 // Keys and prompts never reach a log line, whatever object is logged by mistake.
 export const REDACT_PATHS = [
@@ -13,11 +14,10 @@ export interface RootLog {
   log: Logger;
   /** Reopen the file after logrotate moved it (SIGHUP). */
   reopen(): void;
-  flush(): void;
 }
 
 export function createRootLog(file: string, opts: { pretty: boolean; level?: string }): RootLog {
-  const fileDest = pino.destination({ dest: file, mkdir: true, sync: false, mode: 0o600 });
+  const fileDest = new LogFile(file);
   const streams: pino.StreamEntry[] = [{ stream: fileDest }];
   // pino-pretty as a stream, not a transport: no worker thread in a daemon that should stay small.
   if (opts.pretty) streams.push({ stream: pretty({ colorize: true, sync: true }) });
@@ -25,11 +25,7 @@ export function createRootLog(file: string, opts: { pretty: boolean; level?: str
     { level: opts.level ?? 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { pid: process.pid } },
     pino.multistream(streams),
   );
-  return {
-    log,
-    reopen: () => fileDest.reopen(),
-    flush: () => { try { fileDest.flushSync(); } catch { /* not open yet, or disk gone: nothing to save */ } },
-  };
+  return { log, reopen: () => fileDest.reopen() };
 }
 
 export type { Logger };

@@ -77,7 +77,6 @@ export async function runDaemon(): Promise<number> {
     log.fatal({ port: config.port, code }, 'cannot listen on the endpoint port');
     process.stderr.write(`cclocald: cannot listen on 127.0.0.1:${config.port}: ${why}\n`);
     lock.release();
-    root.flush();
     return 1;
   }
 
@@ -89,7 +88,6 @@ export async function runDaemon(): Promise<number> {
       log.info({ reason }, 'daemon stopping');
       const backstop = setTimeout(() => {
         log.error({ reason }, 'teardown stalled; forcing exit');
-        root.flush();
         process.exit(1);
       }, config.stopGraceMs + TEARDOWN_SLACK_MS);
       backstop.unref();
@@ -105,7 +103,6 @@ export async function runDaemon(): Promise<number> {
       } catch (err) {
         log.error({ err }, 'error during teardown');
       } finally {
-        root.flush();
         finished();
       }
     })();
@@ -146,7 +143,6 @@ export async function runDaemon(): Promise<number> {
     log.fatal({ err }, 'cannot listen on the control socket');
     process.stderr.write(`cclocald: cannot listen on ${config.paths.socket}: ${(err as Error).message}\n`);
     lock.release();
-    root.flush();
     return 1;
   }
   log.info({ pid: process.pid, version: VERSION, home: config.paths.home, socket: config.paths.socket }, 'daemon started');

@@ -1,7 +1,7 @@
 // A real `cclocald run` with the stand-in engine: load, status, unload, stop, one daemon per home.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -253,4 +253,16 @@ test('cclocald logs -f --engine follows the engine log across the rotation at a 
   await d.events.next((e) => e.type === 'state' && e.to === 'ready', 'the restarted engine');
   // The new engine.log starts over; the follower prints its banner a second time.
   await seen(/Uvicorn running[\s\S]*Uvicorn running/);
+});
+
+test('a full disk under the daemon log drops log lines, not the daemon: it loads, answers, and stops on SIGTERM', { skip: !existsSync('/dev/full') && 'no /dev/full here' }, async (t) => {
+  const home = makeHome(t);
+  mkdirSync(home.paths.logsDir, { mode: 0o700 });
+  symlinkSync('/dev/full', home.paths.daemonLog); // every write fails with ENOSPC
+  const d = await startDaemon(t, home);
+  await d.rpc.request('load', { model: 'gemma-light' });
+  assert.equal((await d.rpc.request('status')).engine.state, 'ready');
+  assert.equal(await d.stop(), 0, d.output());
+  assert.deepEqual(d.output().match(/cannot write \S*daemon\.log \(ENOSPC\)/g), [`cannot write ${home.paths.daemonLog} (ENOSPC)`], 'said once, on stderr');
+  assert.equal(liveEngines(home).length, 0);
 });
