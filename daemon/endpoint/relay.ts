@@ -56,12 +56,16 @@ export function relay(req: RelayRequest, res: ServerResponse, clientGone: AbortS
     const finish = (o: RelayOutcome) => {
       if (settled) return;
       settled = true;
-      if (timer) clearTimeout(timer);
+      if (timer) { clearTimeout(timer); timer = null; }
       clientGone.removeEventListener('abort', onClientGone);
       resolve(o);
     };
+    let armedFor = '';
     const arm = (ms: number, phase: string) => {
-      if (timer) clearTimeout(timer);
+      // Re-armed on every chunk of a stream: refresh() keeps one timer instead of making a new one.
+      if (timer && armedFor === phase) { timer.refresh(); return; }
+      if (timer) { clearTimeout(timer); timer = null; }
+      armedFor = phase;
       timer = setTimeout(() => {
         const detail = `no ${phase} from the engine for ${Math.round(ms / 1000)} s (heartbeats do not count)`;
         upstream.destroy();
@@ -88,7 +92,7 @@ export function relay(req: RelayRequest, res: ServerResponse, clientGone: AbortS
       if (settled || gone) return;
       gone = true;
       if (!committed) { finish({ kind: 'retryable', why }); return; }
-      if (timer) clearTimeout(timer);
+      if (timer) { clearTimeout(timer); timer = null; }
       const reason = await req.crashReason();
       const message = `the local engine stopped mid-answer${reason ? ` (${reason})` : ''}; cclocald is restarting it`;
       if (req.stream) res.end(errorEvent('overloaded_error', message));
@@ -120,8 +124,8 @@ export function relay(req: RelayRequest, res: ServerResponse, clientGone: AbortS
         up.on('aborted', () => void engineGone('aborted'));
         return;
       }
+      // The headers leave with the first write (a heartbeat or the first event): one syscall less.
       if (!res.headersSent) res.writeHead(200, SSE_HEADERS);
-      res.flushHeaders();
       const scanner = new SseScanner();
       // Before the first generated event: whole units, preamble held, comments through.
       const beforeCommit = (chunk: Buffer) => {
@@ -131,13 +135,11 @@ export function relay(req: RelayRequest, res: ServerResponse, clientGone: AbortS
           if (isPreamble(u)) { held.push(u.raw); events++; continue; }
           committed = true;
           firstEventAt = req.now();
-          res.write(held.length ? Buffer.concat([...held, u.raw]) : u.raw);
-          tracker.feed(u.raw);
-        }
-        if (committed) {
           // From here on bytes pass through as they come, starting with what this chunk still holds.
           const rest = scanner.rest();
-          if (rest.length) { res.write(rest); tracker.feed(rest); }
+          tracker.feed(u.raw);
+          if (rest.length) tracker.feed(rest);
+          res.write(held.length || rest.length ? Buffer.concat([...held, u.raw, rest]) : u.raw);
           arm(req.timeouts.betweenEventsMs, 'event');
         }
       };

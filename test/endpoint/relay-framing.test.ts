@@ -1,0 +1,50 @@
+// The relay on its own between two real HTTP servers: what the engine sends in one write (a
+// whole short answer in one socket read) reaches the client byte for byte, nothing dropped.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { test, type TestContext } from 'node:test';
+import { relay, type RelayOutcome } from '../../daemon/endpoint/relay.js';
+
+const sse = (type: string, data: object) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+const ANSWER = [
+  sse('message_start', { message: { id: 'm', type: 'message', role: 'assistant', content: [] } }),
+  sse('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
+  ': heartbeat\n\n',
+  ...['a', 'b', 'c', 'd'].map((t) => sse('content_block_delta', { index: 0, delta: { type: 'text_delta', text: t } })),
+  sse('content_block_stop', { index: 0 }),
+  sse('message_delta', { delta: { stop_reason: 'end_turn' } }),
+  sse('message_stop', {}),
+].join('');
+
+async function listen(t: TestContext, server: Server): Promise<string> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.after(() => { server.closeAllConnections(); server.close(); });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+test('an answer that arrives in one read is relayed whole: preamble, heartbeat and every event', async (t) => {
+  // The whole answer in a single write, as a fast engine or a coalescing socket delivers it.
+  const engineUrl = await listen(t, createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.end(ANSWER);
+  }));
+  const outcomes: RelayOutcome[] = [];
+  const front = await listen(t, createServer((req, res) => {
+    const gone = new AbortController();
+    void relay({
+      engineUrl, path: '/v1/messages', body: '{}', headers: { 'content-type': 'application/json' }, stream: true,
+      timeouts: { firstEventMs: 10_000, betweenEventsMs: 10_000 }, crashReason: async () => null, now: Date.now,
+    }, res, gone.signal).then((o) => outcomes.push(o));
+    void req.resume();
+  }));
+  const res = await fetch(`${front}/v1/messages`, { method: 'POST', body: '{}' });
+  const text = await res.text();
+  // The heartbeat goes out first (preamble events are held until the first generated one).
+  const [preamble, heartbeat, rest] = [ANSWER.slice(0, ANSWER.indexOf(': heartbeat')), ': heartbeat\n\n', ANSWER.slice(ANSWER.indexOf(': heartbeat') + 13)];
+  assert.equal(text, heartbeat + preamble + rest);
+  assert.equal(outcomes.length, 1);
+  assert.deepEqual({ kind: outcomes[0]!.kind, events: (outcomes[0] as { events: number }).events }, { kind: 'done', events: 9 });
+});
