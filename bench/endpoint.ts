@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { FAKE_ENGINE } from '../test/helpers/daemon.js';
 import { pickFreePort } from '../daemon/engine/free-port.js';
 import { probeHealthy } from '../daemon/engine/engine-process.js';
+import { startCcr } from './ccr.js';
 import { benchDaemon, percentile } from './daemon.js';
 
 const TTFB_N = Number(process.env.BENCH_TTFB_N ?? 300);
@@ -69,16 +70,38 @@ export async function endpointOverhead(): Promise<string[]> {
     const f = (n: number) => n.toFixed(3);
     const p = (a: number[], q: number) => percentile(a, q);
     const med = (a: number[]) => p(a, 50);
+    const peerLines = await measurePeer(`http://127.0.0.1:${port}`, model, straight, viaEndpoint);
     return [
       `time to first event, straight: p50 ${f(p(straight.ttfb, 50))} ms, p99 ${f(p(straight.ttfb, 99))} ms; through the endpoint: p50 ${f(p(viaEndpoint.ttfb, 50))} ms, p99 ${f(p(viaEndpoint.ttfb, 99))} ms`,
       `added time to first event: p50 ${f(p(viaEndpoint.ttfb, 50) - p(straight.ttfb, 50))} ms, p99 ${f(p(viaEndpoint.ttfb, 99) - p(straight.ttfb, 99))} ms (target: < 1 ms at p50)`,
       `${LONG_EVENTS}-event stream, median of ${LONG_ROUNDS}: straight ${med(straight.long).toFixed(1)} ms, endpoint ${med(viaEndpoint.long).toFixed(1)} ms, ratio ×${(med(viaEndpoint.long) / med(straight.long)).toFixed(3)} (a burst with no generation time: the extra hop's parse and write per chunk)`,
       `${LONG_EVENTS}-event stream paced at ${PACE_MS} ms/event, median of ${PACED_ROUNDS}: straight ${med(straight.paced).toFixed(1)} ms, endpoint ${med(viaEndpoint.paced).toFixed(1)} ms, ratio ×${(med(viaEndpoint.paced) / med(straight.paced)).toFixed(4)}`,
       `small JSON requests, one client: straight ${straight.rps.toFixed(0)}/s, endpoint ${viaEndpoint.rps.toFixed(0)}/s, ratio ×${(viaEndpoint.rps / straight.rps).toFixed(2)}`,
+      ...peerLines,
     ];
   } finally {
     direct.kill('SIGTERM');
     await once(direct, 'exit');
     await d.close();
+  }
+}
+
+type Measured = Awaited<ReturnType<typeof measure>>;
+
+/** The same figures through claude-code-router, and cclocal's endpoint against it. */
+async function measurePeer(engineUrl: string, model: string, straight: Measured, ours: Measured): Promise<string[]> {
+  const peer = await startCcr(engineUrl, model);
+  if (!peer) return ['claude-code-router: not installed or did not start; skipped'];
+  try {
+    const ccr = await measure(peer.base, 'claude-sonnet-4-5');
+    const p50 = (a: number[]) => percentile(a, 50);
+    const added = (m: Measured) => p50(m.ttfb) - p50(straight.ttfb);
+    return [
+      `claude-code-router ${peer.version}, same engine: added time to first event p50 ${added(ccr).toFixed(3)} ms (cclocal ${added(ours).toFixed(3)} ms), p99 ${(percentile(ccr.ttfb, 99) - percentile(straight.ttfb, 99)).toFixed(3)} ms`,
+      `claude-code-router ${LONG_EVENTS}-event burst ${p50(ccr.long).toFixed(1)} ms (×${(p50(ccr.long) / p50(straight.long)).toFixed(3)} of straight; cclocal ×${(p50(ours.long) / p50(straight.long)).toFixed(3)}), paced ×${(p50(ccr.paced) / p50(straight.paced)).toFixed(4)} (cclocal ×${(p50(ours.paced) / p50(straight.paced)).toFixed(4)})`,
+      `claude-code-router small JSON ${ccr.rps.toFixed(0)}/s (×${(ccr.rps / straight.rps).toFixed(2)} of straight; cclocal ×${(ours.rps / straight.rps).toFixed(2)}); cclocal/ccr throughput ×${(ours.rps / ccr.rps).toFixed(2)}`,
+    ];
+  } finally {
+    await peer.close();
   }
 }
