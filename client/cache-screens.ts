@@ -1,5 +1,4 @@
 // `--list` and `--rm` (and the menu's cache screens), with confirmation before anything is deleted.
-import { confirm, select } from '@inquirer/prompts';
 import { listCached, removeCached, renderList, formatSize, ServedModelError } from './hf-cache.js';
 
 export function printList(hub: string): void {
@@ -8,6 +7,7 @@ export function printList(hub: string): void {
 
 /** Interactive deletion; returns when the person goes back. */
 export async function manageCache(hub: string, servedId: string | null): Promise<void> {
+  const { confirm, select } = await import('@inquirer/prompts'); // see menu.ts
   for (;;) {
     const models = listCached(hub);
     process.stdout.write('\n' + renderList(hub, models) + '\n\n');

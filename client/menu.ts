@@ -1,6 +1,5 @@
 // The interactive model menu: arrow keys or numbers, cached ● / not cached ○, which model is
 // loaded and warm, whether it fits in GPU memory, and the cache screens.
-import { select } from '@inquirer/prompts';
 import type { DaemonClient } from '../daemon/protocol/connect.js';
 import { CATALOG } from '../daemon/protocol/catalog.js';
 import { cacheFolderName } from '../daemon/protocol/catalog.js';
@@ -9,6 +8,8 @@ import { manageCache, printList } from './cache-screens.js';
 import { listCached } from './hf-cache.js';
 
 export async function chooseModel(client: DaemonClient, status: StatusResult, hub: string): Promise<string | null> {
+  // Loaded only when a menu opens: the prompt library costs about as much as Node's own start-up.
+  const { select } = await import('@inquirer/prompts');
   for (;;) {
     const cached = new Set(listCached(hub).map((m) => cacheFolderName(m.id)));
     const fits = await Promise.all(CATALOG.map((e) => client.request('preflight', { model: e.name }).then((r) => !r.tight, () => true)));

@@ -1,6 +1,5 @@
 // The seed's memory safeguard: when the GPU headroom is tight (or --safe), shrink the context
 // window and/or raise the GPU wired limit; non-interactive runs apply the recommended shrink.
-import { select } from '@inquirer/prompts';
 import type { DaemonClient } from '../daemon/protocol/connect.js';
 import type { PreflightResult } from '../daemon/protocol/protocol.js';
 import { raiseWiredLimit } from './wired-limit.js';
@@ -32,6 +31,7 @@ export async function preflightDecision(client: DaemonClient, model: string, o: 
     { name: 'c) Continue as-is (risky)', value: 'c' },
     { name: 'q) Quit', value: 'q' },
   ];
+  const { select } = await import('@inquirer/prompts'); // see menu.ts
   const pick = await select<string>({ message: 'Safeguards', choices, default: '1' });
   if (pick === 'q') { o.say('  Aborted.'); return { quit: true }; }
   if (pick === 'c') { o.say('  Continuing with current settings.'); return {}; }

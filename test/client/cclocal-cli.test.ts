@@ -1,11 +1,14 @@
 // cclocal's own behaviour around Claude Code: which model it attaches, the memory safeguard when
 // not on a terminal, and the cache commands.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { cclocald, FIXTURE_BIN, makeHome, recorded, ROOT, runProgram, startDaemon, type TestHome } from '../helpers/daemon.js';
+import { isState } from '../helpers/events.js';
+import { cclocald, FIXTURE_BIN, isAlive, makeHome, recorded, ROOT, runProgram, startDaemon, type TestHome } from '../helpers/daemon.js';
 import { onCleanup } from '../helpers/temp-home.js';
 
 const CCLOCAL = join(ROOT, 'bin', 'cclocal');
@@ -97,4 +100,29 @@ test("claude's exit status is cclocal's, on the Node path and on the warm path",
   assert.match(viaNode.stdout, /fake claude ran/);
   const warm = await runProgram(CCLOCAL, ['--', '-p', 'x'], { env });
   assert.equal(warm.code, 3, warm.stderr);
+});
+
+test('Ctrl-C while the model loads leaves cclocal at once and the daemon loading on to ready', async (t) => {
+  const home = makeHome(t);
+  const go = join(home.dir, 'finish-loading');
+  home.env.FAKE_VLLM_LOAD_HOLD_FILE = go;
+  const d = await startDaemon(t, home);
+  const fake = join(FIXTURE_BIN, 'fake-claude');
+  // Its own process group, as a terminal's foreground job: Ctrl-C reaches every process in it.
+  const proc = spawn(CCLOCAL, ['--gemma-light', '--', '-p', 'x'], { env: { ...home.env, CCLOCAL_CLAUDE_BIN: fake }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let out = '';
+  proc.stdout.on('data', (c) => { out += c; });
+  proc.stderr.on('data', (c) => { out += c; });
+  const exited = once(proc, 'exit');
+  await d.events.next(isState('loading'), 'the engine loading for cclocal');
+  process.kill(-proc.pid!, 'SIGINT');
+  const [code] = (await exited) as [number | null];
+  assert.equal(code, 130, out);
+  assert.match(out, /cclocald keeps loading in the background; run cclocal again to attach/);
+  assert.doesNotMatch(out, /fake claude ran/);
+  const during = await d.rpc.request('status');
+  assert.equal(during.engine.state, 'loading');
+  assert.ok(during.engine.pid && isAlive(during.engine.pid), 'the engine was not touched');
+  writeFileSync(go, '');
+  await d.events.next(isState('ready'), 'the load to finish without cclocal');
 });
