@@ -9,10 +9,15 @@ export function modelCacheDir(hubCache: string, modelId: string): string {
   return join(hubCache, cacheFolderName(modelId));
 }
 
+/** Whether huggingface_hub is writing a file here: it downloads into `blobs/<hash>.incomplete`. */
+export function hasIncompleteBlob(dir: string): boolean {
+  try { return readdirSync(join(dir, 'blobs')).some((b) => b.endsWith('.incomplete')); } catch { return false; }
+}
+
 /** A snapshot with a config.json and no blob still being written. */
 export function looksCached(dir: string): boolean {
   let snapshots: string[];
   try { snapshots = readdirSync(join(dir, 'snapshots')); } catch { return false; }
   if (!snapshots.some((s) => existsSync(join(dir, 'snapshots', s, 'config.json')))) return false;
-  try { return !readdirSync(join(dir, 'blobs')).some((b) => b.endsWith('.incomplete')); } catch { return true; }
+  return !hasIncompleteBlob(dir);
 }

@@ -1,7 +1,7 @@
 // Watches an engine start: download progress from the size of the model's HF cache folder, and
 // the stall clock. A start is given up only after stallMs with neither growth nor readiness, so a
 // slow download never times out (seed #16); the clock also covers loading into memory.
-import { dirBytes } from '../engine/hf-cache.js';
+import { dirBytes, hasIncompleteBlob } from '../engine/hf-cache.js';
 
 export interface StartProgress {
   phase: 'downloading' | 'loading';
@@ -13,6 +13,9 @@ export interface StartProgress {
 
 export interface StartWatchOptions {
   cacheDir: string;
+  /** The phase until the folder first grows: downloading when the model was not cached yet
+   *  (huggingface_hub resolves the repo before it writes a byte), else loading. */
+  initialPhase: StartProgress['phase'];
   intervalMs: number;
   stallMs: number;
   /** No growth for this long ends the downloading phase. */
@@ -20,6 +23,23 @@ export interface StartWatchOptions {
   now: () => number;
   onProgress(p: StartProgress): void;
   onStall(): void;
+}
+
+export interface PhaseInputs {
+  initialPhase: StartProgress['phase'];
+  /** When the folder last grew; null if it has not grown since the start. */
+  lastGrowthAt: number | null;
+  now: number;
+  quietMs: number;
+  /** huggingface_hub has a `.incomplete` blob open. */
+  isWritingBlob: boolean;
+}
+
+/** Pure: which phase a start is in. A blob still being written means downloading, even through a
+ *  pause (a slow mirror, a busy disk); between two files only the quiet time can tell. */
+export function startPhase(i: PhaseInputs): StartProgress['phase'] {
+  if (i.lastGrowthAt === null) return i.initialPhase;
+  return i.isWritingBlob || i.now - i.lastGrowthAt < i.quietMs ? 'downloading' : 'loading';
 }
 
 export class StartWatch {
@@ -46,7 +66,8 @@ export class StartWatch {
     this.#lastBytes = bytes;
     this.#lastAt = now;
     const sinceActivity = now - (this.#lastGrowthAt ?? this.#startedAt);
-    const downloading = this.#lastGrowthAt !== null && now - this.#lastGrowthAt < this.o.quietMs;
+    const phase = startPhase({ initialPhase: this.o.initialPhase, lastGrowthAt: this.#lastGrowthAt, now, quietMs: this.o.quietMs, isWritingBlob: hasIncompleteBlob(this.o.cacheDir) });
+    const downloading = phase === 'downloading';
     this.o.onProgress({ phase: downloading ? 'downloading' : 'loading', bytes, rateBps, loadingS: downloading ? 0 : Math.floor(sinceActivity / 1000) });
     if (sinceActivity >= this.o.stallMs) {
       this.stop();

@@ -261,7 +261,7 @@ export class Supervisor {
     this.#d.log.info({ model: model.id, pid: handle.pid, port: plan.port, bin: plan.bin, argv: plan.argv, cached: plan.cached, trigger: 'engine' }, 'engine spawned');
     this.#apply(plan.cached ? 'started' : 'downloadStarted');
     this.#watch = new StartWatch({
-      cacheDir: plan.cacheDir, intervalMs: cfg.progressIntervalMs, stallMs: cfg.stallTimeoutMs, quietMs: cfg.downloadQuietMs, now: this.#now,
+      cacheDir: plan.cacheDir, initialPhase: plan.cached ? 'loading' : 'downloading', intervalMs: cfg.progressIntervalMs, stallMs: cfg.stallTimeoutMs, quietMs: cfg.downloadQuietMs, now: this.#now,
       onProgress: (p) => { this.#progress = p; this.#onProgress(gen, p); },
       onStall: () => void this.#serial(() => this.#onStall(gen)),
     });
