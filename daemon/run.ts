@@ -65,8 +65,8 @@ export async function runDaemon(): Promise<number> {
     endpoint = await startEndpoint({
       port: config.port, concurrency: config.endpointConcurrency, queueMax: config.queueMax, queueTimeoutMs: config.queueTimeoutMs,
       firstEventTimeoutMs: config.firstEventTimeoutMs, betweenEventsTimeoutMs: config.betweenEventsTimeoutMs,
-      awaitReady: (notGen) => supervisor.awaitReady(notGen),
-      reportWedged: (detail) => void supervisor.reportWedged(detail).catch((err: Error) => log.error({ err }, 'wedge restart failed')),
+      awaitReady: (notGen, signal) => supervisor.awaitReady(notGen, signal),
+      reportWedged: (gen, detail) => void supervisor.reportWedged(gen, detail).catch((err: Error) => log.error({ err }, 'wedge restart failed')),
       engineView: () => supervisor.view(),
       onEvent: (l) => { listeners.add(l); return () => listeners.delete(l); },
       log: root.log.child({ mod: 'endpoint' }),

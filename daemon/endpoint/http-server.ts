@@ -6,15 +6,21 @@ import type { Logger } from 'pino';
 import { DaemonError } from '../errors.js';
 import type { DaemonEvent, EngineState } from '../protocol/protocol.js';
 import type { ReadyEngine } from '../supervisor/supervisor.js';
-import { errorBody, type AnthropicErrorType } from './anthropic-errors.js';
-import { handleMessages, engineHeaders, type MessagesDeps } from './messages.js';
+import { engineErrorMessage, errorBody, typeForStatus, type AnthropicErrorType } from './anthropic-errors.js';
+import { handleMessages, engineHeaders, NO_RETRY, type MessagesDeps } from './messages.js';
 import { RequestQueue } from './queue.js';
+import { TokenBounds } from './token-bound.js';
 import { newStats, type EndpointStats } from './stats.js';
 
 /** Largest request body accepted (a long Claude Code session with big tool results is a few MB). */
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 /** How long a broken request waits for the supervisor to name the crash. */
 const CRASH_NOTICE_MS = 3000;
+/** The engine's tokenizer answers in well under a second even for a long session (it skips the
+ *  generation lock); past this the count is given up and the engine sees the request. */
+const COUNT_TOKENS_TIMEOUT_MS = 30_000;
+/** A body this far over the limit is not drained to say 413: the connection is cut. */
+const DRAIN_LIMIT_BYTES = 4 * MAX_BODY_BYTES;
 
 export interface EndpointOptions {
   port: number;
@@ -23,8 +29,8 @@ export interface EndpointOptions {
   queueTimeoutMs: number;
   firstEventTimeoutMs: number;
   betweenEventsTimeoutMs: number;
-  awaitReady(notGen?: number): Promise<ReadyEngine>;
-  reportWedged(detail: string): void;
+  awaitReady(notGen: number | undefined, signal?: AbortSignal): Promise<ReadyEngine>;
+  reportWedged(gen: number, detail: string): void;
   engineView(): { state: EngineState; model: string | null; contextWindow: number };
   onEvent(listener: (e: DaemonEvent) => void): () => void;
   log: Logger;
@@ -56,17 +62,21 @@ export function refusal(req: IncomingMessage): string | null {
   return null;
 }
 
+/** The body, or null when it is over MAX_BODY_BYTES: then the rest is read and dropped, so the
+ *  client is still listening when the 413 comes (cutting the upload would show it a reset). */
 function readBody(req: IncomingMessage): Promise<string | null> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] | null = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY_BYTES) { resolve(null); req.destroy(); return; }
-      chunks.push(c);
+      if (size > DRAIN_LIMIT_BYTES) { req.destroy(); return; }
+      if (size > MAX_BODY_BYTES) chunks = null;
+      chunks?.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(chunks ? Buffer.concat(chunks).toString('utf8') : null));
     req.on('error', reject);
+    req.on('close', () => { if (!req.complete) reject(new Error('the client went away mid-body')); });
   });
 }
 
@@ -74,8 +84,8 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
 
-function sendError(res: ServerResponse, status: number, type: AnthropicErrorType, message: string): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(errorBody(type, message));
+function sendError(res: ServerResponse, status: number, type: AnthropicErrorType, message: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(errorBody(type, message));
 }
 
 export async function startEndpoint(o: EndpointOptions): Promise<Endpoint> {
@@ -97,20 +107,22 @@ export async function startEndpoint(o: EndpointOptions): Promise<Endpoint> {
       crashWaiters.add(done);
     });
   };
-  const countTokens = (engine: ReadyEngine, body: string): Promise<number> => new Promise((resolve) => {
-    const up = httpRequest(new URL('/v1/messages/count_tokens', engine.url), { method: 'POST', headers: { 'content-type': 'application/json' } }, (r) => {
+  const countTokens = (engine: ReadyEngine, body: string, gone: AbortSignal): Promise<number> => new Promise((resolve) => {
+    const signal = AbortSignal.any([gone, AbortSignal.timeout(COUNT_TOKENS_TIMEOUT_MS)]);
+    const up = httpRequest(new URL('/v1/messages/count_tokens', engine.url), { method: 'POST', headers: { 'content-type': 'application/json' }, signal }, (r) => {
       const chunks: Buffer[] = [];
       r.on('data', (c: Buffer) => chunks.push(c));
       r.on('end', () => {
         try { resolve(Number((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { input_tokens?: unknown }).input_tokens) || 0); } catch { resolve(0); }
       });
+      r.on('error', () => resolve(0));
     });
     // Counting is a guard, not a gate: if the engine cannot count, let it see the request.
     up.on('error', () => resolve(0));
     up.end(body);
   });
   const messagesDeps: MessagesDeps = {
-    awaitReady: o.awaitReady, reportWedged: o.reportWedged, crashReasonSince, countTokens, queue, stats,
+    awaitReady: o.awaitReady, reportWedged: o.reportWedged, crashReasonSince, countTokens, tokenBounds: new TokenBounds(), queue, stats,
     queueTimeoutMs: o.queueTimeoutMs, timeouts: { firstEventMs: o.firstEventTimeoutMs, betweenEventsMs: o.betweenEventsTimeoutMs },
     log: o.log,
   };
@@ -141,7 +153,8 @@ export async function startEndpoint(o: EndpointOptions): Promise<Endpoint> {
       return;
     }
     if (req.method === 'POST' && (path === '/v1/messages' || path === '/v1/messages/count_tokens')) {
-      const raw = await readBody(req);
+      let raw: string | null;
+      try { raw = await readBody(req); } catch { return; } // the client left before its request was whole
       if (raw === null) { sendError(res, 413, 'request_too_large', `the request is over ${MAX_BODY_BYTES} bytes`); return; }
       if (path === '/v1/messages') { await handleMessages(messagesDeps, req, res, raw, url.pathname + url.search); return; }
       await countTokensRoute(req, res, raw);
@@ -150,20 +163,33 @@ export async function startEndpoint(o: EndpointOptions): Promise<Endpoint> {
     sendError(res, 404, 'not_found_error', `${req.method} ${path} is not served by cclocald`);
   };
 
+  /** POST /v1/messages/count_tokens: the engine's tokenizer, with Anthropic's error shapes. */
   const countTokensRoute = async (req: IncomingMessage, res: ServerResponse, raw: string) => {
     let body: Record<string, unknown>;
     try { body = JSON.parse(raw) as Record<string, unknown>; } catch { sendError(res, 400, 'invalid_request_error', 'the request body is not JSON'); return; }
+    const gone = new AbortController();
+    res.on('close', () => { if (!res.writableFinished) gone.abort(); });
     let engine: ReadyEngine;
-    try { engine = await o.awaitReady(); } catch (err) {
-      sendError(res, 503, 'api_error', err instanceof DaemonError ? err.message : 'the engine is not available');
+    try { engine = await o.awaitReady(undefined, AbortSignal.any([gone.signal, AbortSignal.timeout(o.queueTimeoutMs)])); } catch (err) {
+      if (gone.signal.aborted) return;
+      if (err instanceof DaemonError) sendError(res, 503, 'api_error', err.message, NO_RETRY);
+      else sendError(res, 529, 'overloaded_error', 'no engine became ready in time; retry shortly');
       return;
     }
     body.model = engine.model;
-    const up = httpRequest(new URL('/v1/messages/count_tokens', engine.url), { method: 'POST', headers: engineHeaders(req) }, (r) => {
-      res.writeHead(r.statusCode ?? 502, { 'content-type': 'application/json' });
-      r.pipe(res);
+    const signal = AbortSignal.any([gone.signal, AbortSignal.timeout(COUNT_TOKENS_TIMEOUT_MS)]);
+    const up = httpRequest(new URL('/v1/messages/count_tokens', engine.url), { method: 'POST', headers: engineHeaders(req), signal }, (r) => {
+      const chunks: Buffer[] = [];
+      r.on('data', (c: Buffer) => chunks.push(c));
+      r.on('error', () => { if (!res.headersSent) sendError(res, 529, 'overloaded_error', 'the local engine went away while counting; retry shortly'); });
+      r.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        const status = r.statusCode ?? 502;
+        if (status === 200) res.writeHead(200, { 'content-type': 'application/json' }).end(text);
+        else sendError(res, status, typeForStatus(status), engineErrorMessage(text));
+      });
     });
-    up.on('error', () => { if (!res.headersSent) sendError(res, 529, 'overloaded_error', 'the local engine is restarting; retry shortly'); });
+    up.on('error', () => { if (!res.headersSent && !gone.signal.aborted) sendError(res, 529, 'overloaded_error', 'the local engine is restarting; retry shortly'); });
     up.end(JSON.stringify(body));
   };
 

@@ -7,15 +7,20 @@ import type { ReadyEngine } from '../supervisor/supervisor.js';
 import { errorBody, errorEvent, promptTooLong, type AnthropicErrorType } from './anthropic-errors.js';
 import { QueueAbortedError, QueueFullError, QueueTimeoutError, type RequestQueue } from './queue.js';
 import { relay, type RelayOutcome, type RelayTimeouts } from './relay.js';
-import { mightExceed, stripAttribution } from './request-rewrite.js';
+import { stripAttribution } from './request-rewrite.js';
 import type { newStats } from './stats.js';
+import type { BodyParts, TokenBounds } from './token-bound.js';
 
 export interface MessagesDeps {
-  awaitReady(notGen?: number): Promise<ReadyEngine>;
-  reportWedged(detail: string): void;
+  /** The ready engine; gives up (rejects) when `signal` aborts. */
+  awaitReady(notGen: number | undefined, signal: AbortSignal): Promise<ReadyEngine>;
+  /** The engine run `gen` stopped generating while alive. */
+  reportWedged(gen: number, detail: string): void;
   /** The reason of a crash noticed since `sinceMs`, waiting a bounded time for it. */
   crashReasonSince(sinceMs: number): Promise<string | null>;
-  countTokens(engine: ReadyEngine, body: string): Promise<number>;
+  /** The engine's count of the prompt's tokens; 0 when it cannot tell. */
+  countTokens(engine: ReadyEngine, body: string, signal: AbortSignal): Promise<number>;
+  tokenBounds: TokenBounds;
   queue: RequestQueue;
   queueTimeoutMs: number;
   timeouts: RelayTimeouts;
@@ -33,9 +38,13 @@ export function engineHeaders(req: IncomingMessage): Record<string, string> {
   return out;
 }
 
-function sendError(res: ServerResponse, status: number, type: AnthropicErrorType, message: string, stream: boolean): void {
+// Anthropic's SDK (inside Claude Code) retries a 5xx up to ten times unless told not to; a failed
+// or unloaded engine will not mend itself in those seconds, so the person sees why at once.
+export const NO_RETRY = { 'x-should-retry': 'false' };
+
+function sendError(res: ServerResponse, status: number, type: AnthropicErrorType, message: string, stream: boolean, headers: Record<string, string> = {}): void {
   if (res.headersSent) { res.end(stream ? errorEvent(type, message) : undefined); return; }
-  res.writeHead(status, { 'content-type': 'application/json' }).end(errorBody(type, message));
+  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(errorBody(type, message));
 }
 
 function daemonErrorToHttp(err: unknown): [number, AnthropicErrorType, string] {
@@ -74,33 +83,36 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
     release = await d.queue.acquire(d.queueTimeoutMs, gone.signal);
     queueWaitMs = Date.now() - started;
     let notGen: number | undefined;
+    let staleRetried = false;
     for (let attempt = 0; attempt < 2; attempt++) {
-      const engine = await withDeadline(d.awaitReady(notGen), deadline);
+      const engine = await awaitEngine(d, notGen, deadline, gone.signal);
       served = engine.model;
       body.model = engine.model;
       const text = JSON.stringify(body);
-      if (mightExceed(Buffer.byteLength(text), engine.contextWindow)) {
-        const tokens = await d.countTokens(engine, text);
-        if (tokens > engine.contextWindow) {
-          d.stats.rejectedTooLong++;
-          status = 400;
-          sendError(res, 400, 'invalid_request_error', promptTooLong(tokens, engine.contextWindow), false);
-          return;
-        }
+      const tokens = await promptTokensOver(d, engine, body, text, gone.signal);
+      if (tokens !== null) {
+        d.stats.rejectedTooLong++;
+        status = 400;
+        sendError(res, 400, 'invalid_request_error', promptTooLong(tokens, engine.contextWindow), false);
+        return;
       }
+      // The client may have left while this waited for the engine or the count: nothing to run for.
+      if (gone.signal.aborted) throw new QueueAbortedError('the client went away');
       const failedAt = Date.now();
       outcome = await relay({
         engineUrl: engine.url, path, body: text, headers: engineHeaders(req), stream, timeouts: d.timeouts,
         crashReason: () => d.crashReasonSince(failedAt), now: Date.now,
       }, res, gone.signal);
+      if (outcome.kind === 'wedged') { d.stats.wedged++; d.reportWedged(engine.gen, outcome.detail); }
       if (outcome.kind !== 'retryable') break;
+      // A kept-alive connection the engine had closed: not a crash, so again at once, once.
+      if (outcome.staleSocket && !staleRetried) { staleRetried = true; attempt--; continue; }
       // Retry on the restarted engine if it crashed; on the same one if it did not.
       const crashed = await d.crashReasonSince(failedAt);
       if (attempt === 0) { d.stats.retries++; notGen = crashed ? engine.gen : undefined; continue; }
       status = 529;
       sendError(res, 529, 'overloaded_error', `the local engine failed twice before answering (${crashed ?? outcome.why}); retry shortly`, stream);
     }
-    if (outcome?.kind === 'wedged') { d.stats.wedged++; d.reportWedged(outcome.detail); }
     if (outcome?.kind === 'done') status = outcome.status;
     if (outcome?.kind === 'broken' || outcome?.kind === 'wedged') status = 529;
   } catch (err) {
@@ -108,7 +120,7 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
     const [s, type, message] = daemonErrorToHttp(err);
     status = s;
     if (s === 500) d.log.error({ err, trigger: 'http' }, 'request failed');
-    sendError(res, s, type, message, stream);
+    sendError(res, s, type, message, stream, err instanceof DaemonError ? NO_RETRY : {});
   } finally {
     release?.();
     if (status >= 400 && status !== 499) d.stats.errors++;
@@ -121,11 +133,32 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
   }
 }
 
-function withDeadline<T>(p: Promise<T>, deadline: number): Promise<T> {
+/** The ready engine within the request's deadline; gives up when the client leaves. */
+async function awaitEngine(d: MessagesDeps, notGen: number | undefined, deadline: number, gone: AbortSignal): Promise<ReadyEngine> {
   const left = deadline - Date.now();
-  if (left <= 0) return Promise.reject(new QueueTimeoutError('no engine became ready in time'));
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new QueueTimeoutError('no engine became ready in time')), left);
-    p.then((v) => { clearTimeout(t); resolve(v); }, (e: unknown) => { clearTimeout(t); reject(e); });
-  });
+  if (left <= 0) throw new QueueTimeoutError('no engine became ready in time');
+  const signal = AbortSignal.any([gone, AbortSignal.timeout(left)]);
+  try {
+    return await d.awaitReady(notGen, signal);
+  } catch (err) {
+    if (gone.aborted) throw new QueueAbortedError('the client went away');
+    if (signal.aborted) throw new QueueTimeoutError('no engine became ready in time');
+    throw err;
+  }
+}
+
+/** The prompt's token count when it is over the context window, else null; the engine's
+ *  tokenizer runs only when the cheap bound cannot rule the overflow out. */
+async function promptTokensOver(d: MessagesDeps, engine: ReadyEngine, body: Record<string, unknown>, text: string, gone: AbortSignal): Promise<number | null> {
+  const bodyBytes = Buffer.byteLength(text);
+  if (bodyBytes <= engine.contextWindow) return null;
+  const parts: BodyParts = {
+    model: engine.model, bodyBytes,
+    systemJson: JSON.stringify(body.system ?? ''), toolsJson: JSON.stringify(body.tools ?? ''), messagesJson: JSON.stringify(body.messages ?? []),
+  };
+  if (d.tokenBounds.bound(parts) <= engine.contextWindow) return null;
+  d.stats.tokenCounts++;
+  const tokens = await d.countTokens(engine, text, gone);
+  if (tokens > 0) d.tokenBounds.remember(parts, tokens);
+  return tokens > engine.contextWindow ? tokens : null;
 }

@@ -22,8 +22,9 @@ export interface RelayTimeouts {
 
 export type RelayOutcome =
   | { kind: 'done'; status: number; events: number; firstEventAt: number | null }
-  /** The engine went away before anything generated reached the client: safe to try again. */
-  | { kind: 'retryable'; why: string }
+  /** The engine went away before anything generated reached the client: safe to try again.
+   *  `staleSocket`: it was a kept-alive connection the engine had closed, not a crash. */
+  | { kind: 'retryable'; why: string; staleSocket?: boolean }
   /** The engine went away mid-answer; the client got an error event. */
   | { kind: 'broken'; why: string; events: number; firstEventAt: number | null }
   | { kind: 'wedged'; detail: string; events: number; firstEventAt: number | null };
@@ -43,6 +44,7 @@ export interface RelayRequest {
 const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' };
 
 export function relay(req: RelayRequest, res: ServerResponse, clientGone: AbortSignal): Promise<RelayOutcome> {
+  if (clientGone.aborted) return Promise.resolve({ kind: 'done', status: 499, events: 0, firstEventAt: null });
   return new Promise((resolve) => {
     let settled = false;
     let events = 0; // preamble events; the tracker counts the rest
@@ -100,8 +102,13 @@ export function relay(req: RelayRequest, res: ServerResponse, clientGone: AbortS
       finish({ kind: 'broken', why, events: total(), firstEventAt });
     };
 
-    upstream.on('error', (err) => void engineGone(err.message));
+    let answered = false;
+    upstream.on('error', (err: NodeJS.ErrnoException) => {
+      if (!answered && upstream.reusedSocket && err.code === 'ECONNRESET' && !settled) { finish({ kind: 'retryable', why: err.message, staleSocket: true }); return; }
+      void engineGone(err.message);
+    });
     upstream.on('response', (up: IncomingMessage) => {
+      answered = true;
       const status = up.statusCode ?? 502;
       const isSse = (up.headers['content-type'] ?? '').startsWith('text/event-stream');
       if (status !== 200 || !isSse) {

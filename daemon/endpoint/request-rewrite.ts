@@ -28,11 +28,3 @@ export function stripAttribution(body: Record<string, unknown>): boolean {
   if (changed) body.system = kept;
   return changed;
 }
-
-/**
- * A token is at least one byte of the text it stands for, so a body no longer (in UTF-8 bytes)
- * than the window cannot hold more tokens than the window. Only longer bodies are counted.
- */
-export function mightExceed(bodyBytes: number, contextWindow: number): boolean {
-  return bodyBytes > contextWindow;
-}

@@ -67,22 +67,24 @@ export function isPreamble(u: SseUnit): boolean {
   }
 }
 
-const EVENT_FIELD = Buffer.from('event:');
-const STOP_EVENT = Buffer.from('event: message_stop');
+// Field names count only at the start of a line: JSON data never holds a raw newline, so a model
+// that writes "event: message_stop" in its text cannot end the stream early.
+const EVENT_FIELD = Buffer.from('\nevent:');
+const STOP_EVENT = Buffer.from('\nevent: message_stop');
 
 /**
  * After the first generated event the relay passes chunks through untouched; this keeps count of
  * events and notices message_stop without re-framing the stream (a pattern split between two
- * chunks is found through the kept tail).
+ * chunks is found through the kept tail). Its first chunk starts at the start of a line.
  */
 export class StreamTracker {
-  #tail: Buffer = Buffer.alloc(0);
+  #tail: Buffer = Buffer.from('\n');
   events = 0;
   sawStop = false;
 
   /** Returns how many events began in this chunk (0 for a heartbeat-only chunk). */
   feed(chunk: Buffer): number {
-    const hay = this.#tail.length ? Buffer.concat([this.#tail, chunk]) : chunk;
+    const hay = Buffer.concat([this.#tail, chunk]);
     const skip = this.#tail.length; // matches wholly inside the old tail were counted before
     let n = 0;
     for (let i = hay.indexOf(EVENT_FIELD); i !== -1; i = hay.indexOf(EVENT_FIELD, i + 1)) {

@@ -67,6 +67,8 @@ export interface StatusResult {
     wedged: number;
     /** Requests refused as longer than the context window. */
     rejectedTooLong: number;
+    /** Requests the engine's tokenizer had to count (the rest were ruled out by a cheap bound). */
+    tokenCounts: number;
     queueDepth: number;
     inFlight: number;
   };

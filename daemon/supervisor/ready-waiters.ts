@@ -18,8 +18,20 @@ export class ReadyWaiters {
     return p;
   }
 
-  forEngine(notGen: number | undefined): Promise<ReadyEngine> {
-    return new Promise((resolve, reject) => this.#engines.add({ notGen, resolve, reject }));
+  /** Leaves the wait (and this set) when `signal` aborts: a request given up holds nothing. */
+  forEngine(notGen: number | undefined, signal?: AbortSignal): Promise<ReadyEngine> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) { reject(signal.reason as Error); return; }
+      const leave = () => { this.#engines.delete(w); signal?.removeEventListener('abort', onAbort); };
+      const onAbort = () => { leave(); reject(signal!.reason as Error); };
+      const w: EngineWaiter = {
+        notGen,
+        resolve: (e) => { leave(); resolve(e); },
+        reject: (e) => { leave(); reject(e); },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#engines.add(w);
+    });
   }
 
   /** A load of another model replaces loads of this one; endpoint requests simply wait on. */

@@ -27,6 +27,7 @@ export interface StartWatchOptions {
 
 export interface PhaseInputs {
   initialPhase: StartProgress['phase'];
+  startedAt: number;
   /** When the folder last grew; null if it has not grown since the start. */
   lastGrowthAt: number | null;
   now: number;
@@ -36,10 +37,13 @@ export interface PhaseInputs {
 }
 
 /** Pure: which phase a start is in. A blob still being written means downloading, even through a
- *  pause (a slow mirror, a busy disk); between two files only the quiet time can tell. */
+ *  pause (a slow mirror, a busy disk); between two files only the quiet time can tell. An uncached
+ *  model counts as downloading from its start (the hub resolves the repo before the first byte)
+ *  until a quiet time has passed with nothing written: then it was already there somewhere. */
 export function startPhase(i: PhaseInputs): StartProgress['phase'] {
-  if (i.lastGrowthAt === null) return i.initialPhase;
-  return i.isWritingBlob || i.now - i.lastGrowthAt < i.quietMs ? 'downloading' : 'loading';
+  const lastActivity = i.lastGrowthAt ?? (i.initialPhase === 'downloading' ? i.startedAt : null);
+  if (lastActivity === null) return 'loading';
+  return i.isWritingBlob || i.now - lastActivity < i.quietMs ? 'downloading' : 'loading';
 }
 
 export class StartWatch {
@@ -66,7 +70,7 @@ export class StartWatch {
     this.#lastBytes = bytes;
     this.#lastAt = now;
     const sinceActivity = now - (this.#lastGrowthAt ?? this.#startedAt);
-    const phase = startPhase({ initialPhase: this.o.initialPhase, lastGrowthAt: this.#lastGrowthAt, now, quietMs: this.o.quietMs, isWritingBlob: hasIncompleteBlob(this.o.cacheDir) });
+    const phase = startPhase({ initialPhase: this.o.initialPhase, startedAt: this.#startedAt, lastGrowthAt: this.#lastGrowthAt, now, quietMs: this.o.quietMs, isWritingBlob: hasIncompleteBlob(this.o.cacheDir) });
     const downloading = phase === 'downloading';
     this.o.onProgress({ phase: downloading ? 'downloading' : 'loading', bytes, rateBps, loadingS: downloading ? 0 : Math.floor(sinceActivity / 1000) });
     if (sinceActivity >= this.o.stallMs) {

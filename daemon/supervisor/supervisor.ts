@@ -149,11 +149,12 @@ export class Supervisor {
     });
   }
 
-  /** The endpoint saw generation stop while the process lives on: restart it as a crash. */
-  reportWedged(detail: string): Promise<void> {
+  /** The endpoint saw engine run `gen` stop generating while it lives on: restart it as a crash.
+   *  A late report about an engine already replaced is ignored. */
+  reportWedged(gen: number, detail: string): Promise<void> {
     return this.#serial(async () => {
       const r = this.#running;
-      if (!r || this.#state !== 'ready') return;
+      if (!r || r.gen !== gen || this.#state !== 'ready') return;
       this.#gen++;
       this.#apply('wedged');
       const exit = await r.handle.stop(this.#cfg.stopGraceMs);
@@ -188,9 +189,9 @@ export class Supervisor {
   /**
    * For the endpoint: the ready engine, waiting through downloads, loads, swaps and restarts.
    * `notGen` skips an engine the caller just saw die (its exit may not be processed yet).
-   * Rejects at once when nothing is loaded or the engine has failed.
+   * Rejects at once when nothing is loaded or the engine has failed, and when `signal` aborts.
    */
-  awaitReady(notGen?: number): Promise<ReadyEngine> {
+  awaitReady(notGen?: number, signal?: AbortSignal): Promise<ReadyEngine> {
     const r = this.#running;
     if (this.#closed) return Promise.reject(shuttingDown());
     if (this.#state === 'ready' && r && r.gen !== notGen) return Promise.resolve(this.#readyEngine(r));
@@ -198,7 +199,7 @@ export class Supervisor {
       if (this.#state === 'stopped') return Promise.reject(nothingLoaded());
       if (this.#state === 'failed') return Promise.reject(engineFailed(this.#error?.message ?? 'the engine failed'));
     }
-    return this.#waiters.forEngine(notGen);
+    return this.#waiters.forEngine(notGen, signal);
   }
 
   #readyEngine(r: Running): ReadyEngine {

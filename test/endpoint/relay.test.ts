@@ -1,11 +1,11 @@
 // The endpoint against a real daemon and the stand-in engine, driven by Anthropic's own SDK.
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import { isState, isType } from '../helpers/events.js';
-import { makeHome, recorded, startDaemon, type TestHome } from '../helpers/daemon.js';
+import { makeHome, recorded, startDaemon, statusUntil, type TestHome } from '../helpers/daemon.js';
 
 const GEMMA = 'mlx-community/gemma-4-e4b-it-4bit';
 const FAKE_KEY = 'sk-ant-api03-REALLOOKINGKEY-abcdefghijklmnopqrstuvwxyz0123456789';
@@ -25,25 +25,23 @@ async function rawStream(home: TestHome, body: Record<string, unknown>): Promise
 }
 
 test('a streamed answer arrives event by event: the first event reaches the client while the engine is still generating', async (t) => {
-  const home = makeHome(t);
+  // The engine holds after its first word until the client has seen that word. An endpoint that
+  // buffered would deadlock here until its between-events timeout (5 s) cut the stream.
+  const home = makeHome(t, { config: { betweenEventsTimeoutMs: 5000 } });
   const hold = join(home.dir, 'go');
   home.env.FAKE_VLLM_HOLD_FILE = hold;
   const d = await startDaemon(t, home);
   await d.rpc.request('load', { model: 'gemma-light' });
   const stream = await client(home).messages.create({ model: 'claude-sonnet-4-5', max_tokens: 64, stream: true, messages: [{ role: 'user', content: 'hi' }] });
-  let text = '';
-  let sawFirstWhileHeld = false;
+  const texts: string[] = [];
   for await (const ev of stream) {
     if (ev.type === 'content_block_delta' && ev.delta.type === 'text_delta') {
-      if (!text) {
-        sawFirstWhileHeld = !existsSync(hold); // the engine waits for this file before going on
-        writeFileSync(hold, '');
-      }
-      text += ev.delta.text;
+      if (texts.length === 0) writeFileSync(hold, '');
+      texts.push(ev.delta.text);
     }
   }
-  assert.equal(sawFirstWhileHeld, true);
-  assert.equal(text, 'w0 w1 w2 ');
+  assert.deepEqual(texts, ['w0 ', 'w1 ', 'w2 ']);
+  assert.equal((await d.rpc.request('status')).endpoint.wedged, 0);
 });
 
 test('a claude-haiku request reaches the engine under the loaded model id, without the attribution line', async (t) => {
@@ -87,6 +85,11 @@ test('an OOM before the first generated event is retried on the restarted engine
   assert.equal(s.endpoint.retries, 1);
   assert.equal(s.engine.contextWindow, 16384);
   assert.equal(engineRequests(home).length, 2);
+  // The shrink is enforced from now on: a prompt that fitted 32K no longer reaches the engine.
+  const err = await client(home).messages.create({ model: 'claude-sonnet-4-5', max_tokens: 8, messages: [{ role: 'user', content: 'word '.repeat(16_000) }] }).then(() => null, (e: unknown) => e);
+  assert.ok(err instanceof Anthropic.BadRequestError);
+  assert.match(err.message, /prompt is too long: \d+ tokens > 16384 maximum/);
+  assert.equal(engineRequests(home).length, 2);
 });
 
 test('a non-streamed request whose engine dies before answering is retried too', async (t) => {
@@ -111,14 +114,23 @@ test('an OOM mid-stream ends the stream with an overloaded_error event naming th
 });
 
 test('a request sent while the engine restarts waits and succeeds once it is ready', async (t) => {
-  const home = makeHome(t, { env: { FAKE_VLLM_LOAD_MS: '300' } });
+  const home = makeHome(t);
+  const go = join(home.dir, 'finish-loading');
+  writeFileSync(go, '');
+  home.env.FAKE_VLLM_LOAD_HOLD_FILE = go;
   const d = await startDaemon(t, home);
   await d.rpc.request('load', { model: 'gemma-light' });
+  unlinkSync(go); // the restarted engine will hold in its load until the file is back
   process.kill((await d.rpc.request('status')).engine.pid!, 'SIGKILL');
-  await d.events.next(isType('crash'), 'the crash');
-  const msg = await client(home).messages.create({ model: 'claude-sonnet-4-5', max_tokens: 32, messages: [{ role: 'user', content: 'x' }] });
+  await d.events.next(isType('restart'), 'the restart');
+  const answer = client(home).messages.create({ model: 'claude-sonnet-4-5', max_tokens: 32, messages: [{ role: 'user', content: 'x' }] });
+  const waiting = await statusUntil(d, (s) => s.endpoint.inFlight === 1, 'the request waiting for the engine');
+  assert.notEqual(waiting.engine.state, 'ready');
+  writeFileSync(go, '');
+  const msg = await answer;
   assert.equal((msg.content[0] as { text: string }).text, 'w0 w1 w2 ');
   assert.equal(d.events.ofType('restart').length, 1);
+  assert.equal(engineRequests(home).length, 1, 'it reached only the restarted engine');
 });
 
 test('an engine that stops generating without exiting is caught as wedged and restarted', async (t) => {
@@ -157,7 +169,7 @@ test('neither an sk-ant key nor an Authorization header reaches the engine or a 
   const home = makeHome(t);
   const d = await startDaemon(t, home);
   await d.rpc.request('load', { model: 'gemma-light' });
-  await client(home).messages.create({ model: 'claude-sonnet-4-5', max_tokens: 8, messages: [{ role: 'user', content: 'x' }] });
+  await client(home).messages.create({ model: 'claude-sonnet-4-5', max_tokens: 8, messages: [{ role: 'user', content: 'PROMPT-TEXT-NEVER-LOGGED' }] });
   await new Anthropic({ baseURL: `http://127.0.0.1:${home.port}`, authToken: FAKE_KEY, apiKey: null, maxRetries: 0 })
     .messages.create({ model: 'claude-sonnet-4-5', max_tokens: 8, messages: [{ role: 'user', content: 'y' }] });
   for (const r of engineRequests(home)) {
@@ -165,6 +177,8 @@ test('neither an sk-ant key nor an Authorization header reaches the engine or a 
     assert.equal(r.authorization, null);
   }
   await d.stop();
-  const { readFileSync } = await import('node:fs');
   for (const f of [home.paths.daemonLog, home.paths.engineLog, home.record]) assert.ok(!readFileSync(f, 'utf8').includes('REALLOOKINGKEY'), f);
+  const daemonLog = readFileSync(home.paths.daemonLog, 'utf8');
+  assert.match(daemonLog, /messages request/, 'requests are logged');
+  assert.ok(!daemonLog.includes('PROMPT-TEXT-NEVER-LOGGED'), 'but never their prompts');
 });

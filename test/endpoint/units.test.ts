@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import { engineErrorMessage, errorEvent, promptTooLong, typeForStatus } from '../../daemon/endpoint/anthropic-errors.js';
 import { refusal } from '../../daemon/endpoint/http-server.js';
 import { QueueFullError, QueueTimeoutError, RequestQueue } from '../../daemon/endpoint/queue.js';
-import { mightExceed, stripAttribution } from '../../daemon/endpoint/request-rewrite.js';
+import { stripAttribution } from '../../daemon/endpoint/request-rewrite.js';
+import { TokenBounds, type BodyParts } from '../../daemon/endpoint/token-bound.js';
 import { isPreamble, SseScanner, StreamTracker } from '../../daemon/endpoint/sse-scanner.js';
 
 test('the attribution line is removed from a string system prompt and from text blocks', () => {
@@ -19,9 +20,37 @@ test('the attribution line is removed from a string system prompt and from text 
   assert.equal(stripAttribution({}), false);
 });
 
-test('only bodies longer (in bytes) than the window can exceed it', () => {
-  assert.equal(mightExceed(4096, 4096), false);
-  assert.equal(mightExceed(4097, 4096), true);
+const parts = (messages: unknown[], extra: Partial<BodyParts> = {}): BodyParts => {
+  const messagesJson = JSON.stringify(messages);
+  return { model: 'm', systemJson: '"sys"', toolsJson: '[]', messagesJson, bodyBytes: messagesJson.length + 40, ...extra };
+};
+
+test('with nothing counted yet, the bound on prompt tokens is the body size in bytes', () => {
+  assert.equal(new TokenBounds().bound(parts([{ role: 'user', content: 'hi' }])), JSON.stringify([{ role: 'user', content: 'hi' }]).length + 40);
+});
+
+test('a conversation that grows by appending is bounded by the last count plus the bytes it added', () => {
+  const b = new TokenBounds();
+  const first = [{ role: 'user', content: 'x'.repeat(5000) }];
+  b.remember(parts(first), 1200);
+  const next = [...first, { role: 'assistant', content: 'ok' }, { role: 'user', content: 'more' }];
+  const added = JSON.stringify(next).length - JSON.stringify(first).length;
+  assert.equal(b.bound(parts(next)), 1200 + added);
+});
+
+test('a changed earlier message, system prompt, tool list or model gives no shortcut', () => {
+  const b = new TokenBounds();
+  const first = [{ role: 'user', content: 'x'.repeat(5000) }];
+  b.remember(parts(first), 1200);
+  const edited = [{ role: 'user', content: 'y'.repeat(5000) }, { role: 'user', content: 'z' }];
+  assert.equal(b.bound(parts(edited)), parts(edited).bodyBytes);
+  // the last message extended in place is not an append either
+  const longer = [{ role: 'user', content: 'x'.repeat(5001) }];
+  assert.equal(b.bound(parts(longer)), parts(longer).bodyBytes);
+  for (const extra of [{ systemJson: '"other"' }, { toolsJson: '[{}]' }, { model: 'n' }]) {
+    const next = [...first, { role: 'user', content: 'z' }];
+    assert.equal(b.bound(parts(next, extra)), parts(next).bodyBytes, JSON.stringify(extra));
+  }
 });
 
 test('the SSE scanner returns whole units byte for byte, across chunk splits', () => {
@@ -100,4 +129,12 @@ test('the stream tracker counts events and finds message_stop even when split be
   assert.equal(t.sawStop, true);
   assert.equal(t.events, 3);
   assert.equal(new StreamTracker().feed(Buffer.from(': heartbeat\n\n')), 0);
+});
+
+test('"event: message_stop" written by the model inside its text does not end the stream', () => {
+  const t = new StreamTracker();
+  const delta = JSON.stringify({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'SSE ends with\nevent: message_stop\ndata: {}' } });
+  assert.equal(t.feed(Buffer.from(`event: content_block_delta\ndata: ${delta}\n\n`)), 1);
+  assert.equal(t.sawStop, false);
+  assert.equal(t.events, 1);
 });

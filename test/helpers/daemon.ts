@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { waitForSocket } from '../../daemon/protocol/wait-for.js';
 import { connectDaemon, type DaemonClient } from '../../daemon/protocol/connect.js';
 import { homePaths, type HomePaths } from '../../daemon/protocol/paths.js';
+import type { StatusResult } from '../../daemon/protocol/protocol.js';
 import { EventLog } from './events.js';
 import { onCleanup, tempDir } from './temp-home.js';
 
@@ -157,4 +158,15 @@ export async function startDaemon(t: TestContext, home: TestHome): Promise<Runni
     if (leftovers.length > 0) throw new Error(`engine processes outlived the test: ${leftovers.join(', ')}`);
   });
   return d;
+}
+
+/** Asks `status` until `pred` holds (a barrier on the daemon's own counters, with a deadline). */
+export async function statusUntil(d: RunningDaemon, pred: (s: StatusResult) => boolean, what: string, timeoutMs = 20_000): Promise<StatusResult> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await d.rpc.request('status');
+    if (pred(s)) return s;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last status: ${JSON.stringify(s)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
