@@ -2,6 +2,7 @@
 // behaves like `claude` run directly: same terminal, Ctrl-C reaches claude, its exit status is ours.
 import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { attachPlan, shQuote, type AttachPlan } from '../daemon/protocol/attach-env.js';
 import { packageFile } from '../daemon/protocol/paths.js';
@@ -39,24 +40,36 @@ export function connectCommand(plan: AttachPlan): string {
   return lines.join('\n');
 }
 
-/** Spawns claude and resolves with the exit code to use (128+n when it died of signal n). */
-export function runClaude(bin: string, plan: AttachPlan, claudeArgs: string[], env: NodeJS.ProcessEnv): Promise<number> {
+/** How claude ended: its exit code, or the signal that killed it. */
+export type ClaudeExit = { code: number } | { signal: NodeJS.Signals };
+
+/** Spawns claude and resolves with how it ended. */
+export function runClaude(bin: string, plan: AttachPlan, claudeArgs: string[], env: NodeJS.ProcessEnv): Promise<ClaudeExit> {
   return new Promise((resolve, reject) => {
     const child = spawn(bin, [...plan.args, ...claudeArgs], { stdio: 'inherit', env: childEnv(plan, env) });
-    // The terminal sends Ctrl-C to claude directly (same process group); we only stay alive for it.
+    // From a terminal, Ctrl-C reaches claude directly (same process group): forwarding it too
+    // would be a second Ctrl-C, which makes claude quit. Without a terminal a SIGINT is meant for
+    // cclocal alone (a script, `timeout -s INT`), so it is passed on.
     const ignore = () => undefined;
     const forward = (sig: NodeJS.Signals) => () => { child.kill(sig); };
-    const handlers: Array<[NodeJS.Signals, () => void]> = [['SIGINT', ignore], ['SIGQUIT', ignore], ['SIGTERM', forward('SIGTERM')], ['SIGHUP', forward('SIGHUP')]];
+    const fromTerminal = process.stdin.isTTY === true;
+    const handlers: Array<[NodeJS.Signals, () => void]> = [
+      ['SIGINT', fromTerminal ? ignore : forward('SIGINT')], ['SIGQUIT', fromTerminal ? ignore : forward('SIGQUIT')],
+      ['SIGTERM', forward('SIGTERM')], ['SIGHUP', forward('SIGHUP')],
+    ];
     for (const [s, h] of handlers) process.on(s, h);
     child.once('error', (err) => reject(new ClientError(`could not start ${bin}: ${err.message}`, CLAUDE_INSTALL_HINT)));
     child.once('exit', (code, signal) => {
       for (const [s, h] of handlers) process.off(s, h);
-      if (signal) {
-        const n = { SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15, SIGHUP: 1 }[signal as string] ?? 1;
-        resolve(128 + n);
-      } else {
-        resolve(code ?? 1);
-      }
+      resolve(signal ? { signal } : { code: code ?? 1 });
     });
   });
+}
+
+/** Ends cclocal the way claude ended: a signal death is re-raised so the shell sees the same. */
+export function exitLikeClaude(exit: ClaudeExit): number {
+  if ('code' in exit) return exit.code;
+  try { process.kill(process.pid, exit.signal); } catch { /* not a signal we may raise */ }
+  // Still here (a signal this process ignores, e.g. SIGINT under a shell's job control): 128 + n.
+  return 128 + (osConstants.signals[exit.signal] ?? 1);
 }

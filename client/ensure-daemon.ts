@@ -3,7 +3,8 @@
 import { connectDaemon, DaemonUnavailableError, type DaemonClient } from '../daemon/protocol/connect.js';
 import type { HomePaths } from '../daemon/protocol/paths.js';
 import { PROTOCOL_VERSION, type StatusResult } from '../daemon/protocol/protocol.js';
-import { startDaemonDetached } from '../daemon/protocol/spawn-daemon.js';
+import { CALLER_VARS_REMOVED } from '../daemon/protocol/attach-env.js';
+import { startDaemonViaCli } from '../daemon/protocol/spawn-daemon.js';
 
 export class ClientError extends Error {
   constructor(message: string, readonly hint?: string, readonly exitCode = 1) { super(message); }
@@ -17,7 +18,10 @@ export async function ensureDaemon(paths: HomePaths, say: (line: string) => void
     if (!(err instanceof DaemonUnavailableError)) throw err;
     if (err.kind === 'refused-permission') throw new ClientError(err.message, `run cclocal as the user who owns ${paths.home}`);
     say('Starting cclocald...');
-    const started = await startDaemonDetached(paths);
+    // The daemon outlives this shell: it gets none of its credentials (the engine never would).
+    const env = { ...process.env };
+    for (const k of CALLER_VARS_REMOVED) delete env[k];
+    const started = await startDaemonViaCli(env);
     if (!started.ok) throw new ClientError(started.message, 'fix the cause above, then run cclocal again (or `cclocald run` to see it in the foreground)');
     client = await connectDaemon(paths.socket);
   }

@@ -2,8 +2,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CATALOG, DEFAULT_MODEL, resolveModel } from '../daemon/protocol/catalog.js';
 import { DEFAULT_OUT_TOKENS } from '../daemon/protocol/attach-env.js';
+import { connectDaemon, DaemonUnavailableError } from '../daemon/protocol/connect.js';
 import { homeDir, homePaths } from '../daemon/protocol/paths.js';
-import { connectCommand, findClaude, planFor, runClaude } from './attach.js';
+import { connectCommand, exitLikeClaude, findClaude, planFor, runClaude } from './attach.js';
 import { manageCache, printList } from './cache-screens.js';
 import { ClientError, ensureDaemon } from './ensure-daemon.js';
 import { hubCacheDir } from './hf-cache.js';
@@ -60,13 +61,15 @@ async function main(argv: string[]): Promise<number> {
   if (wanted && !resolveModel(wanted)) throw new ClientError(`unknown model "${wanted}"`, `use one of --${CATALOG.map((e) => e.name).join(', --')}, or --model org/name`);
   const claudeBin = opts.server || opts.rm ? null : findClaude(env);
 
+  if (opts.rm) {
+    if (!interactive) throw new ClientError('--rm needs a terminal', 'run it in an interactive shell, or delete folders under ' + hub);
+    // Only to protect the model being served: a daemon that is not running serves none.
+    await manageCache(hub, await servedModel(paths.socket));
+    return 0;
+  }
+
   const { client, status } = await ensureDaemon(paths, say);
   try {
-    if (opts.rm) {
-      if (!interactive) throw new ClientError('--rm needs a terminal', 'run it in an interactive shell, or delete folders under ' + hub);
-      await manageCache(hub, status.engine.model);
-      return 0;
-    }
     if (!wanted && interactive && argv.length === 0) {
       const pick = await chooseModel(client, status, hub);
       if (!pick) { say('Bye.'); return 0; }
@@ -76,7 +79,8 @@ async function main(argv: string[]): Promise<number> {
     const model = resolveModel(wanted ?? status.engine.model ?? DEFAULT_MODEL)!;
     const warm = status.engine.model === model.id && status.engine.state === 'ready';
     let contextWindow: number | undefined;
-    if (!warm && opts.memCheck) {
+    // --safe asks even for a warm model: a shrink then applies to the running engine at once.
+    if ((!warm || opts.safe) && opts.memCheck) {
       const choice = await preflightDecision(client, model.id, { safe: !!opts.safe, interactive, currentWindow: status.engine.contextWindow, homeDir: paths.home, say });
       if (choice.quit) return 0;
       contextWindow = choice.contextWindow;
@@ -90,9 +94,19 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     client.close();
-    return await runClaude(claudeBin!, plan, claudeArgs, env);
+    return exitLikeClaude(await runClaude(claudeBin!, plan, claudeArgs, env));
   } finally {
     client.close();
+  }
+}
+
+async function servedModel(socket: string): Promise<string | null> {
+  try {
+    const c = await connectDaemon(socket);
+    try { return (await c.request('status')).engine.model; } finally { c.close(); }
+  } catch (err) {
+    if (err instanceof DaemonUnavailableError) return null;
+    throw err;
   }
 }
 

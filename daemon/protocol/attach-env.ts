@@ -42,10 +42,20 @@ export function compactSettings(contextWindow: number): { window: number; pct: n
   return { window, pct };
 }
 
+/**
+ * Removed from the caller's environment: credentials that must never reach a local server (the
+ * endpoint strips headers too, but claude should not hold them), and the provider switches that
+ * take precedence over ANTHROPIC_BASE_URL and would send the session to a cloud.
+ */
+export const CALLER_VARS_REMOVED = [
+  'ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'CLAUDE_CODE_OAUTH_TOKEN', 'ANTHROPIC_CUSTOM_HEADERS',
+  'CLAUDE_CODE_USE_BEDROCK', 'CLAUDE_CODE_USE_VERTEX', 'CLAUDE_CODE_USE_FOUNDRY',
+];
+
 export function attachPlan(i: AttachInput): AttachPlan {
   const compact = compactSettings(i.contextWindow);
   return {
-    unset: ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN'],
+    unset: CALLER_VARS_REMOVED,
     env: {
       ANTHROPIC_BASE_URL: i.endpointUrl,
       // A token, not ANTHROPIC_API_KEY: a fresh Claude Code asks about a "custom API key" with No preselected.

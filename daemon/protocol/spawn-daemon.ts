@@ -1,5 +1,5 @@
 // Starting `cclocald run` in the background, for the admin commands and for the client (which
-// may import only daemon/protocol/). The daemon entry is found next to this file, never from
+// may import only daemon/protocol/), and `cclocald start` for the client. The daemon entry is found next to this file, never from
 // argv[0]: daemon/main.ts under tsx in development, dist/daemon/main.js when installed.
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
@@ -48,4 +48,22 @@ export async function startDaemonDetached(paths: HomePaths, env: NodeJS.ProcessE
   if (up) return { ok: true, alreadyRunning: false, message: `cclocald started (pid ${readPidFile(paths.pid) ?? child.pid})` };
   const why = exitCode !== null ? `exited with code ${exitCode}` : `did not answer within ${START_DEADLINE_MS / 1000} s`;
   return { ok: false, alreadyRunning: false, message: `cclocald ${why}; last lines of ${paths.daemonLog}:\n${lastLines(paths.daemonLog, 20)}` };
+}
+
+/**
+ * `cclocald start` as a child: through the login service when one is installed (so launchd's or
+ * systemd's view stays true), else a detached `cclocald run`. For the client, which must not run
+ * platform commands itself.
+ */
+export async function startDaemonViaCli(env: NodeJS.ProcessEnv): Promise<{ ok: boolean; message: string }> {
+  const entry = daemonEntry();
+  const child = spawn(process.execPath, [...entry.execArgv, entry.file, 'start'], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  let out = '';
+  child.stdout.on('data', (c) => { out += c; });
+  child.stderr.on('data', (c) => { out += c; });
+  const code = await new Promise<number>((resolve) => {
+    child.once('error', () => resolve(127));
+    child.once('exit', (c) => resolve(c ?? 1));
+  });
+  return { ok: code === 0, message: out.trim() || `cclocald start exited with code ${code}` };
 }

@@ -41,7 +41,7 @@ test('the warm-path script and the printed command survive quotes and spaces', (
   assert.match(script, /^export ANTHROPIC_AUTH_TOKEN='not-needed'$/m);
   assert.match(script, /^set -- '--strict-mcp-config' .* "\$@"$/m);
   assert.match(script, /This local model'\\''s output is token-capped/);
-  assert.match(connectCommand(plan), /^env -u ANTHROPIC_API_KEY -u ANTHROPIC_AUTH_TOKEN \\\n/);
+  assert.match(connectCommand(plan), /^env -u ANTHROPIC_API_KEY -u ANTHROPIC_AUTH_TOKEN -u CLAUDE_CODE_OAUTH_TOKEN .* -u CLAUDE_CODE_USE_BEDROCK .*\\\n/);
 });
 
 const flags: Array<[string[], string | undefined]> = [

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -125,4 +125,40 @@ test('Ctrl-C while the model loads leaves cclocal at once and the daemon loading
   assert.ok(during.engine.pid && isAlive(during.engine.pid), 'the engine was not touched');
   writeFileSync(go, '');
   await d.events.next(isState('ready'), 'the load to finish without cclocal');
+});
+
+test('credentials and cloud switches in the caller\'s environment never reach claude, on the Node path or the warm path', async (t) => {
+  const home = makeHome(t);
+  const d = await startDaemon(t, home);
+  await d.rpc.request('load', { model: 'gemma-light' });
+  const rec = join(home.dir, 'claude-env.jsonl');
+  const leaks = {
+    ANTHROPIC_API_KEY: 'sk-ant-api03-LEAKED', ANTHROPIC_AUTH_TOKEN: 'sk-ant-oat01-LEAKED', CLAUDE_CODE_OAUTH_TOKEN: 'sk-ant-oat01-LEAKED',
+    ANTHROPIC_CUSTOM_HEADERS: 'x-proxy-auth: LEAKED', CLAUDE_CODE_USE_BEDROCK: '1', CLAUDE_CODE_USE_VERTEX: '1',
+  };
+  const env = { ...home.env, ...leaks, CCLOCAL_CLAUDE_BIN: join(FIXTURE_BIN, 'fake-claude'), FAKE_CLAUDE_RECORD: rec };
+  assert.equal((await runProgram(CCLOCAL, ['--gemma-light', '--', '-p', 'x'], { env })).code, 0);
+  assert.equal((await runProgram(CCLOCAL, ['--', '-p', 'x'], { env })).code, 0);
+  const runs = readFileSync(rec, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { env: Record<string, string> });
+  assert.equal(runs.length, 2, 'both paths ran claude');
+  for (const run of runs) {
+    assert.ok(!JSON.stringify(run.env).includes('LEAKED'), JSON.stringify(run.env));
+    assert.equal(run.env.CLAUDE_CODE_USE_BEDROCK, undefined);
+    assert.equal(run.env.CLAUDE_CODE_USE_VERTEX, undefined);
+    assert.equal(run.env.ANTHROPIC_AUTH_TOKEN, 'not-needed');
+    assert.equal(run.env.ANTHROPIC_BASE_URL, `http://127.0.0.1:${home.port}`);
+  }
+});
+
+test('a SIGTERM to cclocal reaches claude, and cclocal then dies of the same signal', async (t) => {
+  const home = makeHome(t);
+  const d = await startDaemon(t, home);
+  await d.rpc.request('load', { model: 'gemma-light' });
+  const proc = spawn(CCLOCAL, ['--gemma-light', '--', '-p', 'x'], { env: { ...home.env, CCLOCAL_CLAUDE_BIN: join(FIXTURE_BIN, 'fake-claude'), FAKE_CLAUDE_WAIT: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = once(proc, 'exit');
+  let out = '';
+  await new Promise<void>((resolve) => proc.stdout.on('data', (c) => { out += c; if (out.includes('fake claude waiting')) resolve(); }));
+  proc.kill('SIGTERM'); // cclocal only, not its process group
+  const [code, signal] = (await exited) as [number | null, NodeJS.Signals | null];
+  assert.deepEqual({ code, signal }, { code: null, signal: 'SIGTERM' });
 });

@@ -114,15 +114,28 @@ export function spawnDaemon(home: TestHome, args: string[] = ['run']): ChildProc
 
 export interface ProgramRun { code: number | null; stdout: string; stderr: string }
 
-/** Runs a program to completion, capturing its output. */
-export async function runProgram(file: string, args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string }): Promise<ProgramRun> {
-  const proc = spawn(file, args, { env: opts.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+/** A program under test that has not finished by then is stuck: fail, do not stall the suite. */
+const PROGRAM_DEADLINE_MS = 120_000;
+
+/** Runs a program to completion, capturing its output; kills it and fails past the deadline. */
+export async function runProgram(file: string, args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number }): Promise<ProgramRun> {
+  const proc = spawn(file, args, { env: opts.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let stdout = '';
   let stderr = '';
   proc.stdout.on('data', (c) => { stdout += c; });
   proc.stderr.on('data', (c) => { stderr += c; });
-  const [code] = (await once(proc, 'exit')) as [number | null];
-  return { code, stdout, stderr };
+  const exited = once(proc, 'exit') as Promise<[number | null]>;
+  const timeoutMs = opts.timeoutMs ?? PROGRAM_DEADLINE_MS;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), timeoutMs); });
+  const first = await Promise.race([exited, late]);
+  clearTimeout(timer);
+  if (first === 'late') {
+    try { process.kill(-proc.pid!, 'SIGKILL'); } catch { /* gone meanwhile */ }
+    await exited;
+    throw new Error(`${file} ${args.join(' ')} did not finish within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`);
+  }
+  return { code: first[0], stdout, stderr };
 }
 
 /** Runs a cclocald admin command to completion. */

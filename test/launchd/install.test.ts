@@ -7,7 +7,7 @@ import { join, relative } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { socketAnswers } from '../../daemon/protocol/wait-for.js';
 import { readPidFile } from '../../daemon/protocol/spawn-daemon.js';
-import { cclocald, isAlive, liveEngines, makeHome, recorded, type TestHome } from '../helpers/daemon.js';
+import { cclocald, FIXTURE_BIN, isAlive, liveEngines, makeHome, recorded, ROOT, runProgram, type TestHome } from '../helpers/daemon.js';
 import { onCleanup } from '../helpers/temp-home.js';
 
 function serviceHome(t: TestContext): TestHome {
@@ -115,4 +115,16 @@ test('launchd: install bootstraps the agent, reinstall reloads it, uninstall boo
   assert.equal(existsSync(plist), false);
   assert.equal(await socketAnswers(home.paths.socket), false);
   assert.deepEqual(filesUnder(home.env.HOME!).map((f) => relative(home.env.HOME!, f)), []);
+});
+
+test('cclocal starts a stopped daemon through the installed login service, not behind its back', async (t) => {
+  const home = serviceHome(t);
+  assert.equal((await cclocald(home, 'install', '--platform', 'linux')).code, 0);
+  onCleanup(t, () => cclocald(home, 'uninstall', '--platform', 'linux'));
+  assert.equal((await cclocald(home, 'stop')).code, 0);
+  const r = await runProgram(join(ROOT, 'bin', 'cclocal'), ['--gemma-light', '--', '-p', 'x'], { env: { ...home.env, CCLOCAL_CLAUDE_BIN: join(FIXTURE_BIN, 'fake-claude') } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /fake claude ran/);
+  assert.equal(calls(home, 'systemctl').at(-1), '--user start cclocald.service');
+  assert.match((await cclocald(home, 'status')).stdout, /login service: .*cclocald\.service \(active\)/);
 });
