@@ -3,7 +3,7 @@
 // scripted "model" reads a ~20 KB file again and again, and reports the prompt size (tokens ≈
 // bytes/4) of each request and which request was a compaction. The daemon's own window is set
 // huge so that only Claude Code's proactive compaction is measured.
-// Usage: npm run build && node --import tsx scripts/compact-experiment.ts [proactive|turns|reactive|one]
+// Usage: npm run build && node --import tsx scripts/compact-experiment.ts [proactive|turns|reactive|one|pct-only]
 // KEEP=1 keeps each run's folder: Claude Code's own verdicts are in <dir>/uh/.claude/debug/*.txt
 // ("autocompact: tokens=… level=ok|warn|compact effectiveWindow=…").
 import { spawnSync } from 'node:child_process';
@@ -75,6 +75,12 @@ if (!only || only === 'turns') {
   for (const window of [32768, 16384]) for (const usage of [false, true]) await run(window, usage, {}, 'cclocal env', false, 4);
 }
 if (only === 'one') await run(16384, true, {}, 'cclocal env', false, 3);
+// The percentage alone, against Claude Code's default window (no CLAUDE_CODE_AUTO_COMPACT_WINDOW).
+if (only === 'pct-only') {
+  for (const [window, pct] of [[32768, '13'], [16384, '6']] as const) {
+    for (const usage of [false, true]) await run(window, usage, { CLAUDE_CODE_AUTO_COMPACT_WINDOW: '', CLAUDE_AUTOCOMPACT_PCT_OVERRIDE: pct }, `pct ${pct} only`);
+  }
+}
 if (!only || only === 'reactive') {
   for (const window of [32768, 16384]) for (const usage of [false, true]) await run(window, usage, {}, 'cclocal env', true);
 }
