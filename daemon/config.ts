@@ -139,6 +139,12 @@ function readTunables(path: string): Tunables {
   return out;
 }
 
+/** The `platform` a home's config.json names, else this machine's; a broken file counts as absent
+ *  here (the daemon itself refuses it at start, with the reason). */
+export function configuredPlatform(configPath: string): 'darwin' | 'linux' {
+  try { return readTunables(configPath).platform; } catch { return DEFAULT_TUNABLES.platform; }
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const paths = homePaths(homeDir(env));
   const tunables = readTunables(paths.config);

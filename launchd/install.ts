@@ -6,27 +6,31 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchctl } from '../daemon/platform/launchctl.js';
 import { systemctl } from '../daemon/platform/systemctl.js';
+import { shQuote } from '../daemon/protocol/attach-env.js';
 import { launchdLogDir, plistPath, renderPlist } from './plist.js';
 import { LAUNCHD_LABEL, PASSED_ENV, SYSTEMD_UNIT, type ServiceSpec } from './service-spec.js';
 import { renderUnit, unitPath } from './systemd.js';
 
 export type Platform = 'darwin' | 'linux';
 
-export interface Step {
-  program: 'launchctl' | 'systemctl';
-  argv: string[];
-  /** "Not loaded" is fine when unloading before a (re)load. */
-  mayFail?: boolean;
-}
+/** One step of a plan, carried out in order. */
+export type Step =
+  /** A launchctl or systemctl call; `mayFail`: "not loaded" is fine when unloading before a (re)load. */
+  | { kind: 'run'; program: 'launchctl' | 'systemctl'; argv: string[]; mayFail?: boolean }
+  /** Wait until the daemon the service ran has exited (launchd's bootout returns before that). */
+  | { kind: 'waitDaemonGone' }
+  | { kind: 'remove'; file: string };
 
 export interface ServicePlan {
   platform: Platform;
   file: string;
-  /** The file's new content; null when the plan removes it. */
+  /** The file's new content, written before the steps; null when the plan removes it. */
   content: string | null;
   dirs: string[];
   steps: Step[];
 }
+
+const run = (program: 'launchctl' | 'systemctl', argv: string[], mayFail = false): Step => ({ kind: 'run', program, argv, ...(mayFail ? { mayFail } : {}) });
 
 /** The daemon's stop grace (15 s default) plus teardown slack. */
 const STOP_TIMEOUT_S = 30;
@@ -60,9 +64,11 @@ export function installPlan(platform: Platform, spec: ServiceSpec, uid: number):
     return {
       platform, file, content: renderPlist(spec), dirs: [dirname(file), launchdLogDir(spec.userHome)],
       steps: [
-        // Reinstall replaces and reloads: unload the old agent first (fails harmlessly when not loaded).
-        { program: 'launchctl', argv: launchctl.argv.bootout(uid, LAUNCHD_LABEL), mayFail: true },
-        { program: 'launchctl', argv: launchctl.argv.bootstrap(uid, file) },
+        // Reinstall replaces and reloads: unload the old agent first (fails harmlessly when not
+        // loaded), and let its daemon finish stopping, or bootstrap fails with "5: Input/output error".
+        run('launchctl', launchctl.argv.bootout(uid, LAUNCHD_LABEL), true),
+        { kind: 'waitDaemonGone' },
+        run('launchctl', launchctl.argv.bootstrap(uid, file)),
       ],
     };
   }
@@ -70,23 +76,29 @@ export function installPlan(platform: Platform, spec: ServiceSpec, uid: number):
   return {
     platform, file, content: renderUnit(spec), dirs: [dirname(file)],
     steps: [
-      { program: 'systemctl', argv: systemctl.argv.daemonReload() },
-      { program: 'systemctl', argv: systemctl.argv.enableNow(SYSTEMD_UNIT) },
-      // enable --now leaves an already running daemon on the old unit: restart it on the new one.
-      { program: 'systemctl', argv: systemctl.argv.restart(SYSTEMD_UNIT) },
+      run('systemctl', systemctl.argv.daemonReload()),
+      run('systemctl', systemctl.argv.enable(SYSTEMD_UNIT)),
+      // Past the start limit systemd refuses to start until the failure is reset.
+      run('systemctl', systemctl.argv.resetFailed(SYSTEMD_UNIT), true),
+      // Starts it, or restarts a daemon still running on the old unit: one start either way.
+      run('systemctl', systemctl.argv.restart(SYSTEMD_UNIT)),
     ],
   };
 }
 
 export function uninstallPlan(platform: Platform, userHome: string, uid: number): ServicePlan {
   if (platform === 'darwin') {
-    return { platform, file: plistPath(userHome), content: null, dirs: [], steps: [{ program: 'launchctl', argv: launchctl.argv.bootout(uid, LAUNCHD_LABEL), mayFail: true }] };
+    const file = plistPath(userHome);
+    return { platform, file, content: null, dirs: [], steps: [run('launchctl', launchctl.argv.bootout(uid, LAUNCHD_LABEL), true), { kind: 'remove', file }] };
   }
+  const file = unitPath(userHome);
   return {
-    platform, file: unitPath(userHome), content: null, dirs: [],
+    platform, file, content: null, dirs: [],
     steps: [
-      { program: 'systemctl', argv: systemctl.argv.disableNow(SYSTEMD_UNIT), mayFail: true },
-      { program: 'systemctl', argv: systemctl.argv.daemonReload() },
+      run('systemctl', systemctl.argv.disableNow(SYSTEMD_UNIT), true),
+      { kind: 'remove', file },
+      // After the removal, so that systemd forgets the unit.
+      run('systemctl', systemctl.argv.daemonReload()),
     ],
   };
 }
@@ -94,10 +106,18 @@ export function uninstallPlan(platform: Platform, userHome: string, uid: number)
 export function describePlan(plan: ServicePlan): string {
   const lines: string[] = [];
   if (plan.content !== null) lines.push(`# would write ${plan.file}:`, plan.content.trimEnd(), '');
-  else lines.push(`# would remove ${plan.file}`);
   lines.push('# would run:');
-  for (const s of plan.steps) lines.push(`${s.program} ${s.argv.map((a) => (/[\s'"]/.test(a) ? `'${a}'` : a)).join(' ')}${s.mayFail ? '   # may fail when not loaded' : ''}`);
+  for (const s of plan.steps) {
+    if (s.kind === 'remove') lines.push(`rm ${shArg(s.file)}`);
+    else if (s.kind === 'waitDaemonGone') lines.push('# (wait until the old cclocald has exited)');
+    else lines.push(`${s.program} ${s.argv.map(shArg).join(' ')}${s.mayFail ? '   # may fail, harmlessly' : ''}`);
+  }
   return lines.join('\n') + '\n';
+}
+
+/** Quoted for a shell only when it needs to be, so the printed commands can be pasted. */
+function shArg(a: string): string {
+  return /^[\w@%+=:,./-]+$/.test(a) ? a : shQuote(a);
 }
 
 function writeAtomic(file: string, content: string): void {
@@ -106,19 +126,25 @@ function writeAtomic(file: string, content: string): void {
   renameSync(tmp, file);
 }
 
-/** Carries the plan out; returns the failures a person must see. Removal happens after the commands. */
-export async function applyPlan(plan: ServicePlan): Promise<string[]> {
+/** Carries the plan out; returns the failures a person must see. */
+export async function applyPlan(plan: ServicePlan, waitDaemonGone: () => Promise<void>): Promise<string[]> {
   const failures: string[] = [];
   if (plan.content !== null) {
     for (const d of plan.dirs) mkdirSync(d, { recursive: true });
     writeAtomic(plan.file, plan.content);
   }
   for (const s of plan.steps) {
+    if (s.kind === 'remove') { rmSync(s.file, { force: true }); continue; }
+    if (s.kind === 'waitDaemonGone') { await waitDaemonGone(); continue; }
     const r = await (s.program === 'launchctl' ? launchctl.run(s.argv) : systemctl.run(s.argv));
-    if (r.missing) { failures.push(`${s.program} is not installed on this machine`); break; }
+    if (r.missing) {
+      // No service manager, no service: leave no file behind that claims one.
+      if (plan.content !== null) rmSync(plan.file, { force: true });
+      failures.push(`${s.program} is not installed on this machine`);
+      break;
+    }
     if (!r.ok && !s.mayFail) failures.push(`${s.program} ${s.argv.join(' ')} failed: ${(r.stderr || r.stdout).trim() || `exit ${r.exitCode}`}`);
   }
-  if (plan.content === null) rmSync(plan.file, { force: true });
   return failures;
 }
 

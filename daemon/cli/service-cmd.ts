@@ -7,14 +7,24 @@ import { LAUNCHD_LABEL, SYSTEMD_UNIT } from '../../launchd/service-spec.js';
 import { launchctl, parsePrint } from '../platform/launchctl.js';
 import { systemctl } from '../platform/systemctl.js';
 import type { HomePaths } from '../protocol/paths.js';
-import { START_DEADLINE_MS } from '../protocol/spawn-daemon.js';
-import { socketAnswers, waitForSocket } from '../protocol/wait-for.js';
+import { readPidFile, START_DEADLINE_MS } from '../protocol/spawn-daemon.js';
+import { socketAnswers, waitForChange, waitForSocket } from '../protocol/wait-for.js';
+import { configuredPlatform } from '../config.js';
+import { isAlive } from '../home.js';
 import { currentPaths } from './connect-home.js';
 
 const uid = () => process.getuid?.() ?? 0;
 
+/** This machine's platform, or the `platform` of the home's config.json (how the tests drive the
+ *  macOS paths on Linux, with stand-ins for launchctl). */
 export function hostPlatform(): Platform {
-  return process.platform === 'darwin' ? 'darwin' : 'linux';
+  return configuredPlatform(currentPaths().config);
+}
+
+/** Resolves once the daemon whose pid the home records has exited (a dead pid counts). */
+function daemonGone(paths: HomePaths): Promise<void> {
+  const check = async () => { const pid = readPidFile(paths.pid); return pid === null || !isAlive(pid); };
+  return waitForChange(paths.home, check, START_DEADLINE_MS).then(() => undefined);
 }
 
 export async function installCommand(o: { dryRun?: boolean; platform?: Platform }, stopStandalone: (p: HomePaths) => Promise<{ ok: boolean; message: string }>): Promise<number> {
@@ -30,7 +40,7 @@ export async function installCommand(o: { dryRun?: boolean; platform?: Platform 
     const r = await stopStandalone(paths);
     process.stdout.write(`${r.message} (the login service takes over)\n`);
   }
-  const failures = await applyPlan(plan);
+  const failures = await applyPlan(plan, () => daemonGone(paths));
   if (failures.length) { for (const f of failures) process.stderr.write(`cclocald: ${f}\n`); return 1; }
   process.stdout.write(`installed ${plan.file}\n`);
   if (platform === 'linux') process.stdout.write('to keep it running when you are logged out: loginctl enable-linger $USER (see README)\n');
@@ -44,7 +54,7 @@ export async function uninstallCommand(o: { dryRun?: boolean; platform?: Platfor
   const plan = uninstallPlan(platform, homedir(), uid());
   if (o.dryRun) { process.stdout.write(describePlan(plan)); return 0; }
   if (!isInstalled(platform, homedir())) { process.stdout.write('no login service is installed\n'); return 0; }
-  const failures = await applyPlan(plan);
+  const failures = await applyPlan(plan, () => daemonGone(currentPaths()));
   for (const f of failures) process.stderr.write(`cclocald: ${f}\n`);
   // bootout / disable --now stop the daemon; one still answering was started by hand.
   const paths = currentPaths();
@@ -59,17 +69,22 @@ export async function serviceAction(action: 'start' | 'stop' | 'restart'): Promi
   const file = isInstalled(platform, homedir());
   if (!file) return null;
   const paths = currentPaths();
+  const before = readPidFile(paths.pid);
   let r;
   if (platform === 'darwin') {
     if (action === 'stop') return null; // a clean exit over the socket: launchd keeps the agent, not running
     r = await launchctl.run(launchctl.argv.kickstart(uid(), LAUNCHD_LABEL, action === 'restart'));
     if (!r.ok && action === 'start') r = await launchctl.run(launchctl.argv.bootstrap(uid(), file));
   } else {
+    // Past the start limit (five failed starts) systemd refuses until the failure is reset.
+    if (action !== 'stop') await systemctl.run(systemctl.argv.resetFailed(SYSTEMD_UNIT));
     r = await systemctl.run(action === 'start' ? systemctl.argv.start(SYSTEMD_UNIT) : action === 'stop' ? systemctl.argv.stop(SYSTEMD_UNIT) : systemctl.argv.restart(SYSTEMD_UNIT));
   }
   if (!r.ok) return { ok: false, message: `the login service refused to ${action}: ${(r.stderr || r.stdout).trim() || `exit ${r.exitCode}`}` };
   if (action === 'stop') return { ok: true, message: `cclocald stopped (${SYSTEMD_UNIT})` };
-  const up = await waitForSocket(paths.home, paths.socket, START_DEADLINE_MS);
+  // After a restart the old daemon may still answer for a moment: wait for a new pid.
+  const isNew = async () => (action === 'start' || readPidFile(paths.pid) !== before) && (await socketAnswers(paths.socket));
+  const up = await waitForChange(paths.home, isNew, START_DEADLINE_MS);
   return up ? { ok: true, message: `cclocald ${action === 'start' ? 'started' : 'restarted'} by the login service` } : { ok: false, message: `the login service did not bring cclocald up within ${START_DEADLINE_MS / 1000} s` };
 }
 

@@ -4,7 +4,8 @@ import { runCommand, type CommandResult } from './exec.js';
 export const systemctl = {
   argv: {
     daemonReload: () => ['--user', 'daemon-reload'],
-    enableNow: (unit: string) => ['--user', 'enable', '--now', unit],
+    enable: (unit: string) => ['--user', 'enable', unit],
+    resetFailed: (unit: string) => ['--user', 'reset-failed', unit],
     disableNow: (unit: string) => ['--user', 'disable', '--now', unit],
     start: (unit: string) => ['--user', 'start', unit],
     stop: (unit: string) => ['--user', 'stop', unit],

@@ -79,8 +79,10 @@ function freePortSync(): number {
   return Number(r.stdout.trim());
 }
 
+/** Running: an exited process not yet reaped by whoever adopted it (a zombie) does not count. */
 export function isAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM'; }
+  try { process.kill(pid, 0); } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM'; }
+  try { return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return true; }
 }
 
 /** Pids of every stand-in engine started in this home that is still alive. */

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { parse } from 'plist';
 import { socketAnswers } from '../../daemon/protocol/wait-for.js';
 import { readPidFile } from '../../daemon/protocol/spawn-daemon.js';
 import { cclocald, FIXTURE_BIN, isAlive, liveEngines, makeHome, recorded, ROOT, runProgram, type TestHome } from '../helpers/daemon.js';
@@ -22,6 +23,7 @@ function serviceHome(t: TestContext): TestHome {
   return home;
 }
 
+const INSTALL_CALLS = ['--user daemon-reload', '--user enable cclocald.service', '--user reset-failed cclocald.service', '--user restart cclocald.service'];
 const calls = (home: TestHome, program: string) => recorded(home).filter((r) => r.program === program).map((r) => (r.argv as string[]).join(' '));
 
 function filesUnder(dir: string): string[] {
@@ -41,10 +43,13 @@ test('install --dry-run prints the exact unit and commands and touches nothing',
   const unit = join(home.env.HOME!, '.config/systemd/user/cclocald.service');
   assert.match(r.stdout, new RegExp(`^# would write ${unit.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:$`, 'm'));
   assert.match(r.stdout, /^ExecStart="[^"]+" "[^"]+\/dist\/daemon\/main\.js" "run"$/m);
-  assert.match(r.stdout, /^# would run:\nsystemctl --user daemon-reload\nsystemctl --user enable --now cclocald\.service\nsystemctl --user restart cclocald\.service$/m);
+  assert.match(r.stdout, /^# would run:\nsystemctl --user daemon-reload\nsystemctl --user enable cclocald\.service\nsystemctl --user reset-failed cclocald\.service   # may fail, harmlessly\nsystemctl --user restart cclocald\.service$/m);
   const mac = await cclocald(home, 'install', '--dry-run', '--platform', 'darwin');
-  assert.match(mac.stdout, /<key>Label<\/key>\s*<string>dev\.cclocal\.cclocald<\/string>/);
-  assert.match(mac.stdout, new RegExp(`launchctl bootout gui/${process.getuid!()}/dev\\.cclocal\\.cclocald   # may fail when not loaded\\nlaunchctl bootstrap gui/${process.getuid!()} '[^']*Application Support/home/Library/LaunchAgents/dev\\.cclocal\\.cclocald\\.plist'`));
+  // The printed plist is the one that would be written: it parses, and runs the built entry.
+  const printed = parse(mac.stdout.slice(mac.stdout.indexOf('<?xml'), mac.stdout.indexOf('# would run:'))) as { Label: string; ProgramArguments: string[] };
+  assert.equal(printed.Label, 'dev.cclocal.cclocald');
+  assert.deepEqual(printed.ProgramArguments, [process.execPath, join(ROOT, 'dist', 'daemon', 'main.js'), 'run']);
+  assert.match(mac.stdout, new RegExp(`launchctl bootout gui/${process.getuid!()}/dev\\.cclocal\\.cclocald   # may fail, harmlessly\\n# \\(wait until the old cclocald has exited\\)\\nlaunchctl bootstrap gui/${process.getuid!()} '[^']*Application Support/home/Library/LaunchAgents/dev\\.cclocal\\.cclocald\\.plist'`));
   assert.deepEqual(filesUnder(home.env.HOME!), []);
   assert.deepEqual(calls(home, 'systemctl'), []);
   assert.deepEqual(calls(home, 'launchctl'), []);
@@ -56,7 +61,7 @@ test('systemd: install starts the daemon; start/stop/restart go through systemct
   assert.equal(r.code, 0, r.stderr + r.stdout);
   const unit = join(home.env.HOME!, '.config/systemd/user/cclocald.service');
   assert.ok(existsSync(unit));
-  assert.deepEqual(calls(home, 'systemctl'), ['--user daemon-reload', '--user enable --now cclocald.service', '--user restart cclocald.service']);
+  assert.deepEqual(calls(home, 'systemctl'), INSTALL_CALLS);
   assert.equal(await socketAnswers(home.paths.socket), true, 'the service brought the daemon up');
   const first = readPidFile(home.paths.pid)!;
 
@@ -79,12 +84,13 @@ test('systemd: install starts the daemon; start/stop/restart go through systemct
   const again = await cclocald(home, 'install', '--platform', 'linux');
   assert.equal(again.code, 0, again.stderr);
   assert.equal(readFileSync(unit, 'utf8'), before);
-  assert.deepEqual(calls(home, 'systemctl').slice(-3), ['--user daemon-reload', '--user enable --now cclocald.service', '--user restart cclocald.service']);
+  assert.deepEqual(calls(home, 'systemctl').slice(-4), INSTALL_CALLS);
 
   const gone = await cclocald(home, 'uninstall', '--platform', 'linux');
   assert.equal(gone.code, 0, gone.stderr);
   assert.deepEqual(calls(home, 'systemctl').slice(-2), ['--user disable --now cclocald.service', '--user daemon-reload']);
   assert.equal(existsSync(unit), false);
+  assert.deepEqual(JSON.parse(readFileSync(join(home.dir, 'service-state', 'daemon-reload.json'), 'utf8')), { unitFileExisted: false }, 'systemd was reloaded after the unit file was removed');
   assert.equal(await socketAnswers(home.paths.socket), false, 'uninstall stopped the daemon');
   assert.deepEqual(liveEngines(home), []);
   // Nothing but the (now empty) unit folder was ever created in HOME.
@@ -127,4 +133,37 @@ test('cclocal starts a stopped daemon through the installed login service, not b
   assert.match(r.stdout, /fake claude ran/);
   assert.equal(calls(home, 'systemctl').at(-1), '--user start cclocald.service');
   assert.match((await cclocald(home, 'status')).stdout, /login service: .*cclocald\.service \(active\)/);
+});
+
+test('launchd: start, restart and status go through launchctl kickstart and print', async (t) => {
+  const home = makeHome(t, { config: { platform: 'darwin' } }); // the macOS paths, with the stand-in launchctl
+  home.env.HOME = join(home.dir, 'Application Support', 'home');
+  mkdirSync(home.env.HOME, { recursive: true });
+  onCleanup(t, async () => {
+    await cclocald(home, 'uninstall');
+    const pid = readPidFile(home.paths.pid);
+    if (pid && isAlive(pid)) process.kill(pid, 'SIGKILL');
+  });
+  const uid = process.getuid!();
+  const target = `gui/${uid}/dev.cclocal.cclocald`;
+  assert.equal((await cclocald(home, 'install')).code, 0);
+  const plist = join(home.env.HOME, 'Library/LaunchAgents/dev.cclocal.cclocald.plist');
+  const first = readPidFile(home.paths.pid)!;
+  assert.match((await cclocald(home, 'status')).stdout, new RegExp(`login service: ${plist.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(loaded, running, pid ${first}\\)`));
+
+  const restarted = await cclocald(home, 'restart');
+  assert.equal(restarted.code, 0, restarted.stderr);
+  assert.equal(calls(home, 'launchctl').at(-1), `kickstart -k ${target}`);
+  const second = readPidFile(home.paths.pid)!;
+  assert.notEqual(second, first);
+  assert.equal(isAlive(first), false);
+
+  // stop is a clean exit over the socket (KeepAlive SuccessfulExit false: launchd leaves it down)
+  assert.equal((await cclocald(home, 'stop')).code, 0);
+  assert.equal(calls(home, 'launchctl').at(-1), `kickstart -k ${target}`, 'stop does not go through launchctl');
+  assert.match((await cclocald(home, 'status')).stderr + (await cclocald(home, 'status')).stdout, /not running|not answering|is not running/i);
+
+  assert.equal((await cclocald(home, 'start')).code, 0);
+  assert.equal(calls(home, 'launchctl').at(-1), `kickstart ${target}`);
+  assert.equal(await socketAnswers(home.paths.socket), true);
 });

@@ -29,9 +29,14 @@ test('the LaunchAgent has every key launchd needs, with the right types, in both
   const s = spec(tempDir(t));
   const text = renderPlist(s);
   const ours = parse(text) as Record<string, unknown>;
-  const py = spawnSync('python3', ['-c', 'import plistlib,sys,json; print(json.dumps(plistlib.loads(sys.stdin.buffer.read())))'], { input: text, encoding: 'utf8' });
+  // Python's plistlib, with each top-level value's type, which JSON alone would blur (int vs float).
+  const py = spawnSync('python3', ['-c', 'import plistlib,sys,json; d=plistlib.loads(sys.stdin.buffer.read()); print(json.dumps([d, {k: type(v).__name__ for k, v in d.items()}]))'], { input: text, encoding: 'utf8' });
   assert.equal(py.status, 0, py.stderr);
-  const theirs = JSON.parse(py.stdout) as Record<string, unknown>;
+  const [theirs, types] = JSON.parse(py.stdout) as [Record<string, unknown>, Record<string, string>];
+  assert.deepEqual(types, {
+    Label: 'str', ProgramArguments: 'list', EnvironmentVariables: 'dict', RunAtLoad: 'bool', KeepAlive: 'dict', ThrottleInterval: 'int',
+    ProcessType: 'str', StandardOutPath: 'str', StandardErrorPath: 'str', WorkingDirectory: 'str', ExitTimeOut: 'int',
+  });
   for (const p of [ours, theirs]) {
     assert.equal(p.Label, 'dev.cclocal.cclocald');
     assert.deepEqual(p.ProgramArguments, [process.execPath, s.daemonEntry, 'run']);
@@ -51,23 +56,25 @@ test('the LaunchAgent has every key launchd needs, with the right types, in both
   assert.equal(plistPath('/Users/a'), '/Users/a/Library/LaunchAgents/dev.cclocal.cclocald.plist');
 });
 
-test('the systemd user unit is valid, restarts on failure, and quotes paths with spaces and %', (t) => {
+const hasAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0;
+
+test('the systemd user unit is valid, restarts on failure, and quotes paths with spaces, % and $', { skip: !hasAnalyze && 'systemd-analyze is not installed (Debian package systemd)' }, (t) => {
   const root = tempDir(t);
-  const s = spec(root);
+  const s = { ...spec(root), nodePath: join(root, 'node $HOME', 'node'), daemonEntry: join(root, 'app $HOME', 'main.js') };
   const text = renderUnit(s);
-  assert.match(text, /^ExecStart="[^"]+node" "[^"]*Application Support\/cclocal\/dist\/daemon\/main\.js" "run"$/m);
+  // In a command's arguments systemd would expand $HOME: it is doubled there, and only there.
+  assert.ok(text.includes(`ExecStart="${join(root, 'node $HOME', 'node')}" "${join(root, 'app $$HOME', 'main.js')}" "run"`), text);
   assert.match(text, /^Environment="PATH=[^"]+" "CCLOCAL_HOME=[^"]*cclocal home" "HF_HOME=\/Volumes\/Models\/hf 100%%"$/m);
   for (const line of ['Restart=on-failure', 'RestartSec=5', 'StartLimitIntervalSec=600', 'StartLimitBurst=5', 'KillMode=mixed', 'TimeoutStopSec=30', 'WantedBy=default.target']) {
     assert.ok(text.split('\n').includes(line), line);
   }
   assert.deepEqual(text.split('\n').filter((l) => l.startsWith('[')), ['[Unit]', '[Service]', '[Install]']);
-  const analyze = spawnSync('systemd-analyze', ['--version'], { encoding: 'utf8' });
-  if (analyze.status === 0) {
-    const file = join(root, 'cclocald.service');
-    writeFileSync(file, text);
-    const v = spawnSync('systemd-analyze', ['verify', file], { encoding: 'utf8' });
-    assert.equal(v.status, 0, v.stderr);
-    assert.equal(v.stderr.trim(), '', v.stderr);
-  }
+  mkdirSync(join(root, 'node $HOME'));
+  writeFileSync(s.nodePath, '', { mode: 0o755 }); // verify checks that the command exists
+  const file = join(root, 'cclocald.service');
+  writeFileSync(file, text);
+  const v = spawnSync('systemd-analyze', ['verify', file], { encoding: 'utf8' });
+  assert.equal(v.status, 0, v.stderr);
+  assert.equal(v.stderr.trim(), '', v.stderr);
   assert.equal(unitPath('/home/a'), '/home/a/.config/systemd/user/cclocald.service');
 });
