@@ -74,8 +74,9 @@ const STOP_EVENT = Buffer.from('\nevent: message_stop');
 
 /**
  * After the first generated event the relay passes chunks through untouched; this keeps count of
- * events and notices message_stop without re-framing the stream (a pattern split between two
- * chunks is found through the kept tail). Its first chunk starts at the start of a line.
+ * events and notices message_stop without re-framing or copying the stream: a pattern split
+ * between two chunks is found in the small seam of the kept tail and the new chunk's head. Its
+ * first chunk starts at the start of a line.
  */
 export class StreamTracker {
   #tail: Buffer = Buffer.from('\n');
@@ -84,14 +85,17 @@ export class StreamTracker {
 
   /** Returns how many events began in this chunk (0 for a heartbeat-only chunk). */
   feed(chunk: Buffer): number {
-    const hay = Buffer.concat([this.#tail, chunk]);
-    const skip = this.#tail.length; // matches wholly inside the old tail were counted before
+    const keep = STOP_EVENT.length - 1;
+    const seam = Buffer.concat([this.#tail, chunk.subarray(0, keep)]);
     let n = 0;
-    for (let i = hay.indexOf(EVENT_FIELD); i !== -1; i = hay.indexOf(EVENT_FIELD, i + 1)) {
-      if (i + EVENT_FIELD.length > skip) n++;
+    // In the seam, only matches that start in the tail and reach into the chunk are new; the
+    // rest of the chunk is searched where it lies.
+    for (let i = seam.indexOf(EVENT_FIELD); i !== -1 && i < this.#tail.length; i = seam.indexOf(EVENT_FIELD, i + 1)) {
+      if (i + EVENT_FIELD.length > this.#tail.length) n++;
     }
-    if (!this.sawStop && hay.includes(STOP_EVENT)) this.sawStop = true;
-    this.#tail = Buffer.from(hay.subarray(Math.max(0, hay.length - (STOP_EVENT.length - 1))));
+    for (let i = chunk.indexOf(EVENT_FIELD); i !== -1; i = chunk.indexOf(EVENT_FIELD, i + 1)) n++;
+    if (!this.sawStop && (seam.includes(STOP_EVENT) || chunk.includes(STOP_EVENT))) this.sawStop = true;
+    this.#tail = chunk.length >= keep ? Buffer.from(chunk.subarray(chunk.length - keep)) : seam.subarray(Math.max(0, seam.length - keep));
     this.events += n;
     return n;
   }

@@ -138,3 +138,16 @@ test('"event: message_stop" written by the model inside its text does not end th
   assert.equal(t.sawStop, false);
   assert.equal(t.events, 1);
 });
+
+test('the stream tracker finds every event whatever the chunk boundaries, one byte at a time included', () => {
+  const stream = Buffer.from(['content_block_delta', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop']
+    .map((e) => `event: ${e}\ndata: {"type":"${e}"}\n\n: heartbeat\n\n`).join(''));
+  for (const size of [1, 2, 3, 7, 19, 20, 21, 64, stream.length]) {
+    const t = new StreamTracker();
+    for (let i = 0; i < stream.length; i += size) t.feed(stream.subarray(i, i + size));
+    assert.deepEqual({ size, events: t.events, sawStop: t.sawStop }, { size, events: 5, sawStop: true });
+  }
+  const early = new StreamTracker();
+  early.feed(stream.subarray(0, stream.indexOf('event: message_stop')));
+  assert.equal(early.sawStop, false);
+});
