@@ -89,11 +89,11 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
       served = engine.model;
       body.model = engine.model;
       const text = JSON.stringify(body);
-      const tokens = await promptTokensOver(d, engine, body, text, gone.signal);
-      if (tokens !== null) {
+      const guard = await guardWindow(d, engine, body, text, gone.signal);
+      if (guard.over !== null) {
         d.stats.rejectedTooLong++;
         status = 400;
-        sendError(res, 400, 'invalid_request_error', promptTooLong(tokens, engine.contextWindow), false);
+        sendError(res, 400, 'invalid_request_error', promptTooLong(guard.over, engine.contextWindow), false);
         return;
       }
       // The client may have left while this waited for the engine or the count: nothing to run for.
@@ -102,6 +102,8 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
       outcome = await relay({
         engineUrl: engine.url, path, body: text, headers: engineHeaders(req), stream, timeouts: d.timeouts,
         crashReason: () => d.crashReasonSince(failedAt), now: Date.now,
+        // Counted alongside the prefill (count_tokens skips the generation lock), off the answer's path.
+        inputTokens: stream ? (guard.counted !== null ? Promise.resolve(guard.counted) : countAndRemember(d, engine, text, guard.parts, gone.signal)) : undefined,
       }, res, gone.signal);
       if (outcome.kind === 'wedged') { d.stats.wedged++; d.reportWedged(engine.gen, outcome.detail); }
       if (outcome.kind !== 'retryable') break;
@@ -147,18 +149,25 @@ async function awaitEngine(d: MessagesDeps, notGen: number | undefined, deadline
   }
 }
 
-/** The prompt's token count when it is over the context window, else null; the engine's
- *  tokenizer runs only when the cheap bound cannot rule the overflow out. */
-async function promptTokensOver(d: MessagesDeps, engine: ReadyEngine, body: Record<string, unknown>, text: string, gone: AbortSignal): Promise<number | null> {
-  const bodyBytes = Buffer.byteLength(text);
-  if (bodyBytes <= engine.contextWindow) return null;
+/**
+ * The context-window guard: the prompt's token count when it is over the window (`over`), else
+ * null; the engine's tokenizer runs only when the cheap bound cannot rule the overflow out, and
+ * what it said is kept (`counted`).
+ */
+async function guardWindow(d: MessagesDeps, engine: ReadyEngine, body: Record<string, unknown>, text: string, gone: AbortSignal): Promise<{ over: number | null; counted: number | null; parts: BodyParts }> {
   const parts: BodyParts = {
-    model: engine.model, bodyBytes,
+    model: engine.model, bodyBytes: Buffer.byteLength(text),
     systemJson: JSON.stringify(body.system ?? ''), toolsJson: JSON.stringify(body.tools ?? ''), messagesJson: JSON.stringify(body.messages ?? []),
   };
-  if (d.tokenBounds.bound(parts) <= engine.contextWindow) return null;
+  if (parts.bodyBytes <= engine.contextWindow || d.tokenBounds.bound(parts) <= engine.contextWindow) return { over: null, counted: null, parts };
   d.stats.tokenCounts++;
+  const tokens = await countAndRemember(d, engine, text, parts, gone);
+  return { over: tokens > engine.contextWindow ? tokens : null, counted: tokens || null, parts };
+}
+
+/** The engine's count, remembered as the base of the next bounds of this conversation. */
+async function countAndRemember(d: MessagesDeps, engine: ReadyEngine, text: string, parts: BodyParts, gone: AbortSignal): Promise<number> {
   const tokens = await d.countTokens(engine, text, gone);
   if (tokens > 0) d.tokenBounds.remember(parts, tokens);
-  return tokens > engine.contextWindow ? tokens : null;
+  return tokens;
 }

@@ -9,6 +9,7 @@
 import { request as httpRequest, Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import { engineErrorMessage, errorBody, errorEvent, typeForStatus } from './anthropic-errors.js';
 import { isPreamble, SseScanner, StreamTracker } from './sse-scanner.js';
+import { withInputTokens } from './usage-patch.js';
 
 // Keep-alive to the engine: no TCP handshake on every request of a session.
 const engineAgent = new Agent({ keepAlive: true, maxSockets: 16 });
@@ -39,7 +40,12 @@ export interface RelayRequest {
   /** Waits for the supervisor to name why the engine died (bounded). */
   crashReason(): Promise<string | null>;
   now(): number;
+  /** The prompt's size for a message_start whose usage the engine left at 0 (see usage-patch.ts). */
+  inputTokens?: Promise<number>;
 }
+
+/** A count still running when the first token is ready holds the answer this long at most. */
+const USAGE_WAIT_MS = 5000;
 
 const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' };
 
@@ -134,20 +140,35 @@ export function relay(req: RelayRequest, res: ServerResponse, clientGone: AbortS
       // The headers leave with the first write (a heartbeat or the first event): one syscall less.
       if (!res.headersSent) res.writeHead(200, SSE_HEADERS);
       const scanner = new SseScanner();
+      let startAt = -1; // where message_start sits in `held`
+      let inputTokens: number | null = null;
+      req.inputTokens?.then((n) => { inputTokens = n; }, () => { inputTokens = 0; });
+      const release = (first: Buffer, rest: Buffer) => {
+        if (startAt !== -1 && inputTokens) held[startAt] = withInputTokens(held[startAt]!, inputTokens);
+        res.write(held.length || rest.length ? Buffer.concat([...held, first, rest]) : first);
+        arm(req.timeouts.betweenEventsMs, 'event');
+      };
       // Before the first generated event: whole units, preamble held, comments through.
       const beforeCommit = (chunk: Buffer) => {
         scanner.append(chunk);
         for (let u = scanner.next(); u && !committed; u = scanner.next()) {
           if (u.event === null) { res.write(u.raw); continue; } // a heartbeat comment
-          if (isPreamble(u)) { held.push(u.raw); events++; continue; }
+          if (isPreamble(u)) { if (u.event === 'message_start') startAt = held.length; held.push(u.raw); events++; continue; }
           committed = true;
           firstEventAt = req.now();
           // From here on bytes pass through as they come, starting with what this chunk still holds.
           const rest = scanner.rest();
           tracker.feed(u.raw);
           if (rest.length) tracker.feed(rest);
-          res.write(held.length || rest.length ? Buffer.concat([...held, u.raw, rest]) : u.raw);
-          arm(req.timeouts.betweenEventsMs, 'event');
+          if (startAt === -1 || !req.inputTokens || inputTokens !== null) { release(u.raw, rest); continue; }
+          // The count is not in yet (a very short prefill): hold the engine's stream for it, briefly.
+          up.pause();
+          const first = u.raw;
+          void Promise.race([req.inputTokens, new Promise((r) => setTimeout(r, USAGE_WAIT_MS).unref())]).then(() => {
+            if (settled) return;
+            release(first, rest);
+            up.resume();
+          });
         }
       };
       // Chunks parsed from one socket read go out in one write (cork until the current tick ends):

@@ -1,7 +1,7 @@
 // The real Claude Code CLI (@anthropic-ai/claude-code, a devDependency) driven through `cclocal`
 // against a real daemon and the scripted stand-in engine; what lands on disk is checked.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isType } from '../helpers/events.js';
@@ -89,6 +89,30 @@ test('an engine OOM in the middle of the session is survived and the session fin
   const crash = await d2.events.next(isType('crash'), 'the OOM during the session');
   assert.equal(crash.reason, 'metal-oom');
   assert.ok((await d2.rpc.request('status')).endpoint.retries >= 1);
+});
+
+test('a long session on a 32K window is compacted by Claude Code in time, and goes on to finish', async (t) => {
+  const home = makeHome(t);
+  // Each read brings ~2K tokens back (the stand-in tokenizer: four bytes a token); sixteen of them
+  // do not fit in 32K beside Claude Code's ~5K of system prompt and tools. (16K compacts in time
+  // too, but refills within three turns with Claude Code's ~9K after a compaction, which it then
+  // calls thrashing: see the README.)
+  const big = join(home.dir, 'big.txt');
+  writeFileSync(big, Array.from({ length: 120 }, (_, i) => `line ${i}: ${'lorem ipsum dolor sit amet '.repeat(2)}`).join('\n'));
+  home.env.FAKE_VLLM_SCRIPT = script(Array.from({ length: 16 }, (_, i) => ({ name: 'Bash', input: { command: `cat ${big} # pass ${i}`, description: 'read it' } })));
+  const d = await startDaemon(t, home);
+  await d.rpc.request('load', { model: 'gemma-light', contextWindow: 32768 });
+  const r = await cclocal(t, home, ['--', '--allowedTools', 'Bash', '-p', 'read the file many times']);
+  const sizes = () => recorded(home).filter((e) => e.event === 'request' || e.event === 'compact').map((e) => (e.event === 'compact' ? 'C' : Math.round((e.bytes as number) / 4))).join(' ');
+  assert.equal(r.code, 0, `${r.stderr}${r.stdout}\nprompt sizes: ${sizes()}`);
+  assert.match(r.stdout, /All done\./);
+  const compactions = recorded(home).filter((e) => e.event === 'compact');
+  assert.ok(compactions.length >= 1, 'Claude Code asked for a summary');
+  assert.ok(compactions.every((c) => (c.step as number) < 16), 'before the work was done');
+  // It compacted before the endpoint had to refuse anything, and the engine never saw an overflow.
+  assert.equal((await d.rpc.request('status')).endpoint.rejectedTooLong, 0);
+  const largest = Math.max(...recorded(home).filter((e) => e.event === 'count_tokens').map((e) => Math.ceil((e.bytes as number) / 4)));
+  assert.ok(largest <= 32768 * 0.85, `largest prompt ${largest} tokens`);
 });
 
 test('claude-haiku calls (the tier of Claude Code\'s background work) are served, and every request gets an answer', async (t) => {

@@ -82,3 +82,19 @@ test('a conversation that grows by appending is tokenized once, not on every tur
   assert.equal(tokenCounts(home).length, 2);
   assert.equal(engineRequests(home).length, 3);
 });
+
+test("a streamed answer's message_start carries the prompt's size, which vllm-mlx leaves at 0", async (t) => {
+  const home = makeHome(t);
+  const d = await startDaemon(t, home);
+  await d.rpc.request('load', { model: 'gemma-light' });
+  const body = { model: 'claude-sonnet-4-5', max_tokens: 8, stream: true, messages: [{ role: 'user', content: 'count me '.repeat(500) }] };
+  const res = await post(home, body);
+  const text = await res.text();
+  const start = JSON.parse(/event: message_start\ndata: (.*)\n/.exec(text)![1]!) as { message: { usage: { input_tokens: number } } };
+  // The stand-in tokenizer: four bytes a token, over the body the engine received.
+  const [counted] = tokenCounts(home);
+  assert.equal(start.message.usage.input_tokens, Math.ceil((counted!.bytes as number) / 4));
+  assert.ok(start.message.usage.input_tokens > 1000);
+  assert.match(text, /event: message_stop/);
+  assert.equal((await d.rpc.request('status')).endpoint.tokenCounts, 0, 'not a guard count: it ran beside the prefill');
+});

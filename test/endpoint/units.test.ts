@@ -6,6 +6,7 @@ import { refusal } from '../../daemon/endpoint/http-server.js';
 import { QueueFullError, QueueTimeoutError, RequestQueue } from '../../daemon/endpoint/queue.js';
 import { stripAttribution } from '../../daemon/endpoint/request-rewrite.js';
 import { TokenBounds, type BodyParts } from '../../daemon/endpoint/token-bound.js';
+import { withInputTokens } from '../../daemon/endpoint/usage-patch.js';
 import { isPreamble, SseScanner, StreamTracker } from '../../daemon/endpoint/sse-scanner.js';
 
 test('the attribution line is removed from a string system prompt and from text blocks', () => {
@@ -150,4 +151,12 @@ test('the stream tracker finds every event whatever the chunk boundaries, one by
   const early = new StreamTracker();
   early.feed(stream.subarray(0, stream.indexOf('event: message_stop')));
   assert.equal(early.sawStop, false);
+});
+
+test('message_start gets the prompt size the engine left at 0, and keeps one it reported', () => {
+  const start = (tokens: number) => Buffer.from(`event: message_start\ndata: ${JSON.stringify({ type: 'message_start', message: { id: 'm', usage: { input_tokens: tokens, output_tokens: 0 } } })}\n\n`);
+  const patched = withInputTokens(start(0), 12345).toString();
+  assert.match(patched, /^event: message_start\ndata: \{.*"input_tokens":12345,"output_tokens":0.*\}\n\n$/);
+  assert.equal(withInputTokens(start(77), 12345).toString(), start(77).toString());
+  assert.equal(withInputTokens(Buffer.from(': heartbeat\n\n'), 5).toString(), ': heartbeat\n\n');
 });
