@@ -1,7 +1,7 @@
 // The interactive screens, driven in a real terminal (tmux) as a person would: arrow keys and Enter.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { shQuote } from '../../daemon/protocol/attach-env.js';
@@ -48,4 +48,39 @@ test('the menu picks a model with the arrow keys, and the safeguard menu shrinks
   assert.equal(ran.env.ANTHROPIC_MODEL, 'mlx-community/gemma-4-26b-a4b-it-4bit');
   assert.equal(ran.env.CLAUDE_AUTOCOMPACT_PCT_OVERRIDE, '13');
   assert.equal((await d.rpc.request('status')).engine.contextWindow, 16384);
+});
+
+test("the menu's cache screen deletes a cached model after a yes, and refuses the loaded one", { skip: hasTmux ? false : 'tmux is not installed' }, async (t) => {
+  const home = makeHome(t);
+  const old = join(home.hfCache, 'models--zz-org--old-model');
+  mkdirSync(join(old, 'blobs'), { recursive: true });
+  writeFileSync(join(old, 'blobs', 'weights'), Buffer.alloc(3 * 1024 * 1024));
+  const d = await startDaemon(t, home);
+  await d.rpc.request('load', { model: 'gemma-light' }); // the stand-in "downloads" nothing: write its folder too
+  mkdirSync(join(home.hfCache, 'models--mlx-community--gemma-4-e4b-it-4bit', 'snapshots', 'main'), { recursive: true });
+  const env = { ...home.env, CCLOCAL_CLAUDE_BIN: join(FIXTURE_BIN, 'fake-claude'), TERM: 'xterm-256color' };
+  const session = `ccl${process.pid}${Date.now() % 100000}`;
+  const command = `env ${Object.entries(env).map(([k, v]) => `${k}=${shQuote(String(v))}`).join(' ')} ${shQuote(join(ROOT, 'bin', 'cclocal'))}; echo "exit=$?"; sleep 600`;
+  execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '200', '-y', '50', command]);
+  onCleanup(t, () => { spawnSync('tmux', ['kill-session', '-t', session]); return cclocald(home, 'stop'); });
+  const keys = (...k: string[]) => execFileSync('tmux', ['send-keys', '-t', session, ...k]);
+
+  const menu = await waitForScreen(session, /q\) Quit/, 'the model menu');
+  assert.match(menu, /● 1\) Gemma-4-E4B .*\[loaded, warm\]/);
+  keys('Up', 'Up', 'Up', 'Enter'); // from the loaded model, up past Quit and List to Manage cache
+  const manage = await waitForScreen(session, /Delete a cached model/, 'the cache screen');
+  assert.match(manage, /1\) mlx-community\/gemma-4-e4b-it-4bit .*\[loaded — unload first\]/);
+  assert.match(manage, /2\) zz-org\/old-model \(3M\)/);
+  keys('Down', 'Enter');
+  await waitForScreen(session, /Delete zz-org\/old-model \(3M\)\?/, 'the confirmation');
+  keys('y', 'Enter');
+  await waitForScreen(session, /Deleted\./, 'the deletion');
+  assert.equal(existsSync(old), false);
+  keys('Enter'); // the loaded model, first in the list again
+  await waitForScreen(session, /Refused: mlx-community\/gemma-4-e4b-it-4bit is loaded in cclocald; run `cclocald unload` first/, 'the refusal');
+  assert.ok(existsSync(join(home.hfCache, 'models--mlx-community--gemma-4-e4b-it-4bit')));
+  keys('Down', 'Down', 'Enter'); // b) Back
+  await waitForScreen(session, /Refused[\s\S]*q\) Quit/, 'the model menu again');
+  keys('Up', 'Enter'); // from the loaded model up to Quit
+  await waitForScreen(session, /Bye\.[\s\S]*exit=0/, 'cclocal to quit');
 });
