@@ -21,10 +21,19 @@ export function hostPlatform(): Platform {
   return configuredPlatform(currentPaths().config);
 }
 
-/** Resolves once the daemon whose pid the home records has exited (a dead pid counts). */
-function daemonGone(paths: HomePaths): Promise<void> {
-  const check = async () => { const pid = readPidFile(paths.pid); return pid === null || !isAlive(pid); };
-  return waitForChange(paths.home, check, START_DEADLINE_MS).then(() => undefined);
+/** launchd gives a stopping daemon ExitTimeOut (30 s) before SIGKILL; a little more here. */
+const DAEMON_GONE_DEADLINE_MS = 35_000;
+/** A killed daemon leaves its pid file: its death shows in no file event, so the pid is polled. */
+const DAEMON_GONE_POLL_MS = 250;
+
+/** Resolves once the daemon whose pid the home records has exited, or at the deadline. */
+async function daemonGone(paths: HomePaths): Promise<void> {
+  const end = Date.now() + DAEMON_GONE_DEADLINE_MS;
+  for (;;) {
+    const pid = readPidFile(paths.pid);
+    if (pid === null || !isAlive(pid) || Date.now() > end) return;
+    await new Promise((r) => setTimeout(r, DAEMON_GONE_POLL_MS));
+  }
 }
 
 export async function installCommand(o: { dryRun?: boolean; platform?: Platform }, stopStandalone: (p: HomePaths) => Promise<{ ok: boolean; message: string }>): Promise<number> {

@@ -40,6 +40,9 @@ export function engineHeaders(req: IncomingMessage): Record<string, string> {
 
 // Anthropic's SDK (inside Claude Code) retries a 5xx up to ten times unless told not to; a failed
 // or unloaded engine will not mend itself in those seconds, so the person sees why at once.
+/** The share of the window a cheap bound must stay under to skip the guard's count. */
+const BOUND_MARGIN = 0.9;
+
 export const NO_RETRY = { 'x-should-retry': 'false' };
 
 function sendError(res: ServerResponse, status: number, type: AnthropicErrorType, message: string, stream: boolean, headers: Record<string, string> = {}): void {
@@ -103,7 +106,7 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
         engineUrl: engine.url, path, body: text, headers: engineHeaders(req), stream, timeouts: d.timeouts,
         crashReason: () => d.crashReasonSince(failedAt), now: Date.now,
         // Counted alongside the prefill (count_tokens skips the generation lock), off the answer's path.
-        inputTokens: stream ? (guard.counted !== null ? Promise.resolve(guard.counted) : countAndRemember(d, engine, text, guard.parts, gone.signal)) : undefined,
+        inputTokens: stream ? (guard.counted ?? countAndRemember(d, engine, text, guard.parts, gone.signal)) : undefined,
       }, res, gone.signal);
       if (outcome.kind === 'wedged') { d.stats.wedged++; d.reportWedged(engine.gen, outcome.detail); }
       if (outcome.kind !== 'retryable') break;
@@ -159,7 +162,10 @@ async function guardWindow(d: MessagesDeps, engine: ReadyEngine, body: Record<st
     model: engine.model, bodyBytes: Buffer.byteLength(text),
     systemJson: JSON.stringify(body.system ?? ''), toolsJson: JSON.stringify(body.tools ?? ''), messagesJson: JSON.stringify(body.messages ?? []),
   };
-  if (parts.bodyBytes <= engine.contextWindow || d.tokenBounds.bound(parts) <= engine.contextWindow) return { over: null, counted: null, parts };
+  // A margin under the window: the engine's count_tokens writes tool inputs as ASCII-escaped JSON
+  // (Python's json.dumps), where a non-ASCII character can be more tokens than its UTF-8 bytes.
+  const safe = engine.contextWindow * BOUND_MARGIN;
+  if (parts.bodyBytes <= safe || d.tokenBounds.bound(parts) <= safe) return { over: null, counted: null, parts };
   d.stats.tokenCounts++;
   const tokens = await countAndRemember(d, engine, text, parts, gone);
   return { over: tokens > engine.contextWindow ? tokens : null, counted: tokens || null, parts };

@@ -4,8 +4,9 @@
 // Two facts make the bound: a token stands for at least one byte of the JSON text it came from,
 // so a body's size bounds its tokens; and Claude Code's conversations grow by appending, so a
 // request whose messages extend an already-counted request (same model, system and tools) has
-// at most that count plus the bytes it added. Counting then happens every few turns instead of
-// on every request (a peer gateway spends ~28 ms per Claude-Code-sized request tokenizing).
+// at most that count plus the bytes it added. The guard then rarely waits for the tokenizer
+// before forwarding (a peer gateway spends ~28 ms per Claude-Code-sized request on it); the
+// counts taken beside each streamed answer's prefill keep the base fresh.
 import { createHash } from 'node:crypto';
 
 /** The parts of a Messages request that the bound looks at, serialized once by the caller. */

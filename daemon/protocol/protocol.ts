@@ -67,7 +67,8 @@ export interface StatusResult {
     wedged: number;
     /** Requests refused as longer than the context window. */
     rejectedTooLong: number;
-    /** Requests the engine's tokenizer had to count (the rest were ruled out by a cheap bound). */
+    /** Requests the window guard had to count before forwarding (the rest were ruled out by a
+     *  cheap bound). Streamed answers are also counted beside their prefill, for their usage. */
     tokenCounts: number;
     queueDepth: number;
     inFlight: number;

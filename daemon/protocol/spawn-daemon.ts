@@ -63,7 +63,7 @@ export async function startDaemonViaCli(env: NodeJS.ProcessEnv): Promise<{ ok: b
   child.stderr.on('data', (c) => { out += c; });
   const code = await new Promise<number>((resolve) => {
     child.once('error', () => resolve(127));
-    child.once('exit', (c) => resolve(c ?? 1));
+    child.once('close', (c) => resolve(c ?? 1)); // after its output is all read
   });
   return { ok: code === 0, message: out.trim() || `cclocald start exited with code ${code}` };
 }

@@ -9,7 +9,7 @@ import { relay, type RelayOutcome } from '../../daemon/endpoint/relay.js';
 
 const sse = (type: string, data: object) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
 const ANSWER = [
-  sse('message_start', { message: { id: 'm', type: 'message', role: 'assistant', content: [] } }),
+  sse('message_start', { message: { id: 'm', type: 'message', role: 'assistant', content: [], usage: { input_tokens: 0, output_tokens: 0 } } }),
   sse('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
   ': heartbeat\n\n',
   ...['a', 'b', 'c', 'd'].map((t) => sse('content_block_delta', { index: 0, delta: { type: 'text_delta', text: t } })),
@@ -47,4 +47,31 @@ test('an answer that arrives in one read is relayed whole: preamble, heartbeat a
   assert.equal(text, heartbeat + preamble + rest);
   assert.equal(outcomes.length, 1);
   assert.deepEqual({ kind: outcomes[0]!.kind, events: (outcomes[0] as { events: number }).events }, { kind: 'done', events: 9 });
+});
+
+test('an answer that arrives whole while its prompt is still being counted is held, patched and relayed whole', async (t) => {
+  let engineDone!: () => void;
+  const engineFinished = new Promise<void>((r) => { engineDone = r; });
+  const engineUrl = await listen(t, createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.end(ANSWER, () => engineDone());
+  }));
+  // The count comes in only after the engine has sent (and ended) its whole answer.
+  const count = engineFinished.then(() => 4321);
+  for (const inputTokens of [count, 1234] as const) {
+    const outcomes: RelayOutcome[] = [];
+    const front = await listen(t, createServer((req, res) => {
+      void relay({
+        engineUrl, path: '/v1/messages', body: '{}', headers: { 'content-type': 'application/json' }, stream: true,
+        timeouts: { firstEventMs: 10_000, betweenEventsMs: 10_000 }, crashReason: async () => null, now: Date.now, inputTokens,
+      }, res, new AbortController().signal).then((o) => outcomes.push(o));
+      void req.resume();
+    }));
+    const text = await (await fetch(`${front}/v1/messages`, { method: 'POST', body: '{}' })).text();
+    const expected = typeof inputTokens === 'number' ? 1234 : 4321;
+    assert.match(text, new RegExp(`^: heartbeat\\n\\nevent: message_start\\ndata: .*"usage":\\{"input_tokens":${expected}`), text);
+    assert.ok(text.endsWith('event: message_stop\ndata: {"type":"message_stop"}\n\n'), text);
+    assert.equal(text.match(/event: content_block_delta/g)?.length, 4);
+    assert.equal(outcomes[0]?.kind, 'done');
+  }
 });
