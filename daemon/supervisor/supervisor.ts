@@ -16,10 +16,10 @@ import type { CrashReason, DaemonEvent, EngineError, EngineState, LastCrash, Loa
 import { removeFile, writeJsonAtomic, type EngineRecord, type PersistedState } from '../state-store.js';
 import { classifyExit, tailLines } from './crash-reason.js';
 import { decideRestart, shrinkContext } from './restart-policy.js';
-import { StartWatch, type StartProgress } from './start-watch.js';
+import { type StartProgress } from './start-watch.js';
+import { EngineRun } from './engine-run.js';
 import { hasProcess, IllegalTransitionError, transition, type EngineEventType } from './states.js';
 import { lookupEngine, planLaunch } from './launch-plan.js';
-import { MemoryPoll } from './memory-poll.js';
 import { ModelSettings } from './model-settings.js';
 import { ReadyWaiters, type ReadyEngine } from './ready-waiters.js';
 
@@ -36,13 +36,10 @@ export interface SupervisorDeps {
 
 export type { ReadyEngine } from './ready-waiters.js';
 
-/** An engine process of ours, with the generation it belongs to; stale callbacks compare it. */
-interface Running { gen: number; handle: EngineHandle; model: ResolvedModel; url: string; bin: string; port: number }
-
 export class Supervisor {
   #state: EngineState = 'stopped';
   #model: ResolvedModel | null = null;
-  #running: Running | null = null;
+  #running: EngineRun | null = null;
   #gen = 0;
   #restarts = 0;
   #crashTimes: number[] = [];
@@ -53,9 +50,6 @@ export class Supervisor {
   #pendingLoads = 0;
   #queue: Promise<unknown> = Promise.resolve();
   #retryTimer: NodeJS.Timeout | null = null;
-  #watch: StartWatch | null = null;
-  #progress: StartProgress | null = null;
-  #memory: MemoryPoll | null = null;
   #closed = false;
   readonly #d: SupervisorDeps;
   readonly #now: () => number;
@@ -168,11 +162,12 @@ export class Supervisor {
     return this.#serial(async () => {
       this.#model = model;
       const gen = ++this.#gen;
-      this.#running = { gen, handle, model, url: `http://127.0.0.1:${port}`, bin, port };
+      const run = new EngineRun(gen, handle, model, { url: `http://127.0.0.1:${port}`, bin, port });
+      this.#running = run;
       this.#apply('started');
       this.#apply('healthPassed');
-      this.#watchExit(this.#running);
-      await this.#startMemoryPoll(this.#running);
+      this.#watchExit(run);
+      await run.startMemoryPoll(this.#cfg.memoryPollMs);
     });
   }
 
@@ -202,7 +197,7 @@ export class Supervisor {
     return this.#waiters.forEngine(notGen, signal);
   }
 
-  #readyEngine(r: Running): ReadyEngine {
+  #readyEngine(r: EngineRun): ReadyEngine {
     return { gen: r.gen, url: r.url, model: r.model.id, contextWindow: this.contextWindowFor(r.model.id) };
   }
 
@@ -213,11 +208,7 @@ export class Supervisor {
 
   #clearTimers(): void {
     if (this.#retryTimer) { clearTimeout(this.#retryTimer); this.#retryTimer = null; }
-    this.#watch?.stop();
-    this.#watch = null;
-    this.#progress = null;
-    this.#memory?.stop();
-    this.#memory = null;
+    this.#running?.quiet();
   }
 
   async #stopEngine(): Promise<void> {
@@ -230,7 +221,8 @@ export class Supervisor {
     this.#afterEngineGone(r);
   }
 
-  #afterEngineGone(r: Running): void {
+  #afterEngineGone(r: EngineRun): void {
+    r.quiet();
     if (this.#running === r) this.#running = null;
     this.#clearTimers();
     removeFile(this.#cfg.paths.engineRecord);
@@ -253,7 +245,7 @@ export class Supervisor {
     if (plan instanceof DaemonError) return this.#fail(plan);
     const handle = startEngine({ bin: plan.bin, argv: plan.argv, env: plan.env, logPath: cfg.paths.engineLog, healthUrl: plan.url + HEALTH_PATH, healthPollMs: cfg.healthPollMs });
     const gen = ++this.#gen;
-    const running: Running = { gen, handle, model, url: plan.url, bin: plan.bin, port: plan.port };
+    const running = new EngineRun(gen, handle, model, { url: plan.url, bin: plan.bin, port: plan.port });
     this.#running = running;
     const record: EngineRecord = { pid: handle.pid, model: model.id, port: plan.port, bin: plan.bin, startedAt: new Date(this.#now()).toISOString() };
     try { writeJsonAtomic(cfg.paths.engineRecord, record); } catch (err) {
@@ -261,16 +253,16 @@ export class Supervisor {
     }
     this.#d.log.info({ model: model.id, pid: handle.pid, port: plan.port, bin: plan.bin, argv: plan.argv, cached: plan.cached, trigger: 'engine' }, 'engine spawned');
     this.#apply(plan.cached ? 'started' : 'downloadStarted');
-    this.#watch = new StartWatch({
+    running.watchStart({
       cacheDir: plan.cacheDir, initialPhase: plan.cached ? 'loading' : 'downloading', intervalMs: cfg.progressIntervalMs, stallMs: cfg.stallTimeoutMs, quietMs: cfg.downloadQuietMs, now: this.#now,
-      onProgress: (p) => { this.#progress = p; this.#onProgress(gen, p); },
+      onProgress: (p) => this.#onProgress(gen, p),
       onStall: () => void this.#serial(() => this.#onStall(gen)),
     });
     void handle.healthy.then(() => this.#serial(() => this.#onHealthy(gen)));
     this.#watchExit(running);
   }
 
-  #watchExit(r: Running): void {
+  #watchExit(r: EngineRun): void {
     void r.handle.exited.then((exit) => this.#serial(async () => {
       if (r.gen !== this.#gen) return; // stopped on purpose, or already handled as a stall/wedge
       this.#gen++;
@@ -291,20 +283,11 @@ export class Supervisor {
   async #onHealthy(gen: number): Promise<void> {
     const r = this.#running;
     if (gen !== this.#gen || !r || (this.#state !== 'loading' && this.#state !== 'downloading')) return;
-    this.#watch?.stop();
-    this.#watch = null;
-    this.#progress = null;
-    await this.#startMemoryPoll(r);
+    await r.startMemoryPoll(this.#cfg.memoryPollMs);
     if (gen !== this.#gen) return; // it died or was stopped while memory was read
     this.#apply('healthPassed');
     this.#d.log.info({ model: r.model.id, pid: r.handle.pid, url: r.url }, 'engine ready');
     this.#waiters.ready(this.#loadResult(), this.#readyEngine(r));
-  }
-
-  #startMemoryPoll(r: Running): Promise<void> {
-    this.#memory?.stop();
-    this.#memory = new MemoryPoll(r.url, this.#cfg.memoryPollMs);
-    return this.#memory.first;
   }
 
   async #onStall(gen: number): Promise<void> {
@@ -382,8 +365,8 @@ export class Supervisor {
       lastCrash: this.#lastCrash,
       error,
       bin: lookup.found ? lookup.bin : null,
-      progress: this.#progress ? { bytes: this.#progress.bytes, rateBps: this.#progress.rateBps, loadingS: this.#progress.loadingS } : null,
-      memory: this.#state === 'ready' ? (this.#memory?.latest ?? null) : null,
+      progress: r?.progress ? { bytes: r.progress.bytes, rateBps: r.progress.rateBps, loadingS: r.progress.loadingS } : null,
+      memory: r && this.#state === 'ready' ? r.memory : null,
     };
   }
 }
