@@ -88,6 +88,21 @@ function sendError(res: ServerResponse, status: number, type: AnthropicErrorType
   res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(errorBody(type, message));
 }
 
+/** The engine's POST /v1/messages/count_tokens, whole; null when it could not be asked or answer in time. */
+function askEngineToCount(engine: ReadyEngine, body: string, headers: Record<string, string>, gone: AbortSignal): Promise<{ status: number; text: string } | null> {
+  return new Promise((resolve) => {
+    const signal = AbortSignal.any([gone, AbortSignal.timeout(COUNT_TOKENS_TIMEOUT_MS)]);
+    const up = httpRequest(new URL('/v1/messages/count_tokens', engine.url), { method: 'POST', headers, signal }, (r) => {
+      const chunks: Buffer[] = [];
+      r.on('data', (c: Buffer) => chunks.push(c));
+      r.on('end', () => resolve({ status: r.statusCode ?? 502, text: Buffer.concat(chunks).toString('utf8') }));
+      r.on('error', () => resolve(null));
+    });
+    up.on('error', () => resolve(null));
+    up.end(body);
+  });
+}
+
 export async function startEndpoint(o: EndpointOptions): Promise<Endpoint> {
   const queue = new RequestQueue(o.concurrency, o.queueMax);
   const stats = newStats();
@@ -107,20 +122,12 @@ export async function startEndpoint(o: EndpointOptions): Promise<Endpoint> {
       crashWaiters.add(done);
     });
   };
-  const countTokens = (engine: ReadyEngine, body: string, gone: AbortSignal): Promise<number> => new Promise((resolve) => {
-    const signal = AbortSignal.any([gone, AbortSignal.timeout(COUNT_TOKENS_TIMEOUT_MS)]);
-    const up = httpRequest(new URL('/v1/messages/count_tokens', engine.url), { method: 'POST', headers: { 'content-type': 'application/json' }, signal }, (r) => {
-      const chunks: Buffer[] = [];
-      r.on('data', (c: Buffer) => chunks.push(c));
-      r.on('end', () => {
-        try { resolve(Number((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { input_tokens?: unknown }).input_tokens) || 0); } catch { resolve(0); }
-      });
-      r.on('error', () => resolve(0));
-    });
+  const countTokens = async (engine: ReadyEngine, body: string, gone: AbortSignal): Promise<number> => {
     // Counting is a guard, not a gate: if the engine cannot count, let it see the request.
-    up.on('error', () => resolve(0));
-    up.end(body);
-  });
+    const r = await askEngineToCount(engine, body, { 'content-type': 'application/json' }, gone);
+    if (r?.status !== 200) return 0;
+    try { return Number((JSON.parse(r.text) as { input_tokens?: unknown }).input_tokens) || 0; } catch { return 0; }
+  };
   const messagesDeps: MessagesDeps = {
     awaitReady: o.awaitReady, reportWedged: o.reportWedged, crashReasonSince, countTokens, tokenBounds: new TokenBounds(), queue, stats,
     queueTimeoutMs: o.queueTimeoutMs, timeouts: { firstEventMs: o.firstEventTimeoutMs, betweenEventsMs: o.betweenEventsTimeoutMs },
@@ -177,20 +184,11 @@ export async function startEndpoint(o: EndpointOptions): Promise<Endpoint> {
       return;
     }
     body.model = engine.model;
-    const signal = AbortSignal.any([gone.signal, AbortSignal.timeout(COUNT_TOKENS_TIMEOUT_MS)]);
-    const up = httpRequest(new URL('/v1/messages/count_tokens', engine.url), { method: 'POST', headers: engineHeaders(req), signal }, (r) => {
-      const chunks: Buffer[] = [];
-      r.on('data', (c: Buffer) => chunks.push(c));
-      r.on('error', () => { if (!res.headersSent) sendError(res, 529, 'overloaded_error', 'the local engine went away while counting; retry shortly'); });
-      r.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        const status = r.statusCode ?? 502;
-        if (status === 200) res.writeHead(200, { 'content-type': 'application/json' }).end(text);
-        else sendError(res, status, typeForStatus(status), engineErrorMessage(text));
-      });
-    });
-    up.on('error', () => { if (!res.headersSent && !gone.signal.aborted) sendError(res, 529, 'overloaded_error', 'the local engine is restarting; retry shortly'); });
-    up.end(JSON.stringify(body));
+    const r = await askEngineToCount(engine, JSON.stringify(body), engineHeaders(req), gone.signal);
+    if (gone.signal.aborted) return;
+    if (!r) sendError(res, 529, 'overloaded_error', 'the local engine is restarting; retry shortly');
+    else if (r.status === 200) res.writeHead(200, { 'content-type': 'application/json' }).end(r.text);
+    else sendError(res, r.status, typeForStatus(r.status), engineErrorMessage(r.text));
   };
 
   await new Promise<void>((resolve, reject) => {

@@ -38,11 +38,11 @@ export function engineHeaders(req: IncomingMessage): Record<string, string> {
   return out;
 }
 
-// Anthropic's SDK (inside Claude Code) retries a 5xx up to ten times unless told not to; a failed
-// or unloaded engine will not mend itself in those seconds, so the person sees why at once.
 /** The share of the window a cheap bound must stay under to skip the guard's count. */
 const BOUND_MARGIN = 0.9;
 
+// Anthropic's SDK (inside Claude Code) retries a 5xx up to ten times unless told not to; a failed
+// or unloaded engine will not mend itself in those seconds, so the person sees why at once.
 export const NO_RETRY = { 'x-should-retry': 'false' };
 
 function sendError(res: ServerResponse, status: number, type: AnthropicErrorType, message: string, stream: boolean, headers: Record<string, string> = {}): void {
@@ -106,7 +106,7 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
         engineUrl: engine.url, path, body: text, headers: engineHeaders(req), stream, timeouts: d.timeouts,
         crashReason: () => d.crashReasonSince(failedAt), now: Date.now,
         // Counted alongside the prefill (count_tokens skips the generation lock), off the answer's path.
-        inputTokens: stream ? (guard.counted ?? countAndRemember(d, engine, text, guard.parts, gone.signal)) : undefined,
+        inputTokens: stream ? (guard.counted ?? countAndRemember(d, engine, text, guard.parts(), gone.signal)) : undefined,
       }, res, gone.signal);
       if (outcome.kind === 'wedged') { d.stats.wedged++; d.reportWedged(engine.gen, outcome.detail); }
       if (outcome.kind !== 'retryable') break;
@@ -157,17 +157,21 @@ async function awaitEngine(d: MessagesDeps, notGen: number | undefined, deadline
  * null; the engine's tokenizer runs only when the cheap bound cannot rule the overflow out, and
  * what it said is kept (`counted`).
  */
-async function guardWindow(d: MessagesDeps, engine: ReadyEngine, body: Record<string, unknown>, text: string, gone: AbortSignal): Promise<{ over: number | null; counted: number | null; parts: BodyParts }> {
-  const parts: BodyParts = {
-    model: engine.model, bodyBytes: Buffer.byteLength(text),
+async function guardWindow(d: MessagesDeps, engine: ReadyEngine, body: Record<string, unknown>, text: string, gone: AbortSignal): Promise<{ over: number | null; counted: number | null; parts(): BodyParts }> {
+  const bodyBytes = Buffer.byteLength(text);
+  // Serialized again only when a bound or a remembered count needs the pieces (not for a short
+  // request that is not streamed).
+  let memo: BodyParts | null = null;
+  const parts = () => (memo ??= {
+    model: engine.model, bodyBytes,
     systemJson: JSON.stringify(body.system ?? ''), toolsJson: JSON.stringify(body.tools ?? ''), messagesJson: JSON.stringify(body.messages ?? []),
-  };
+  });
   // A margin under the window: the engine's count_tokens writes tool inputs as ASCII-escaped JSON
   // (Python's json.dumps), where a non-ASCII character can be more tokens than its UTF-8 bytes.
   const safe = engine.contextWindow * BOUND_MARGIN;
-  if (parts.bodyBytes <= safe || d.tokenBounds.bound(parts) <= safe) return { over: null, counted: null, parts };
+  if (bodyBytes <= safe || d.tokenBounds.bound(parts()) <= safe) return { over: null, counted: null, parts };
   d.stats.tokenCounts++;
-  const tokens = await countAndRemember(d, engine, text, parts, gone);
+  const tokens = await countAndRemember(d, engine, text, parts(), gone);
   return { over: tokens > engine.contextWindow ? tokens : null, counted: tokens || null, parts };
 }
 

@@ -34,8 +34,8 @@ export interface AttachPlan {
 /**
  * Claude Code compacts when the conversation passes PCT% of its window. Its window is clamped to
  * at least 100,000 tokens, so the percentage is what brings the compaction point down to 85% of
- * the engine's real window. Measured with CLI 2.1.197 (README, "The context window"): it decides
- * to compact at about 24.8K tokens for a 32K window and 11.9K for 16K, after its own reserves.
+ * the engine's real window. Measured with CLI 2.1.197 (README, "The context window"): with the
+ * endpoint's input_tokens it compacts at about 19K for a 32K window and 13K for 16K.
  */
 export function compactSettings(contextWindow: number): { window: number; pct: number } {
   const window = Math.max(COMPACT_WINDOW_FLOOR, contextWindow);

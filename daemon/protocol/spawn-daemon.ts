@@ -1,6 +1,6 @@
-// Starting `cclocald run` in the background, for the admin commands and for the client (which
-// may import only daemon/protocol/), and `cclocald start` for the client. The daemon entry is found next to this file, never from
-// argv[0]: daemon/main.ts under tsx in development, dist/daemon/main.js when installed.
+// Starting the daemon for the admin commands (a detached `cclocald run`) and for the client, which
+// may import only daemon/protocol/ (`cclocald start`). The daemon entry is found next to this
+// file, never from argv[0]: daemon/main.ts under tsx in development, dist/daemon/main.js installed.
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

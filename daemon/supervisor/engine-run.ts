@@ -23,7 +23,7 @@ export class EngineRun {
   get memory(): EngineMemory | null { return this.#memory?.latest ?? null; }
 
   /** Watches the start: progress and the stall clock, until readiness or quiet(). */
-  watchStart(o: Omit<StartWatchOptions, 'onProgress'> & { onProgress(p: StartProgress): void }): void {
+  watchStart(o: StartWatchOptions): void {
     this.#watch = new StartWatch({ ...o, onProgress: (p) => { this.#progress = p; o.onProgress(p); } });
   }
 
