@@ -46,6 +46,8 @@ export interface Tunables {
   firstEventTimeoutMs: number;
   /** No event this long between two events (heartbeats do not count): wedged. */
   betweenEventsTimeoutMs: number;
+  /** A streamed request that waits gets a `ping` event this often; at most 15 s (the contract). */
+  pingIntervalMs: number;
 }
 
 export const DEFAULT_TUNABLES: Readonly<Tunables> = Object.freeze({
@@ -70,6 +72,7 @@ export const DEFAULT_TUNABLES: Readonly<Tunables> = Object.freeze({
   queueTimeoutMs: 600_000,
   firstEventTimeoutMs: 900_000,
   betweenEventsTimeoutMs: 120_000,
+  pingIntervalMs: 10_000,
 });
 
 export interface Config extends Tunables {
@@ -88,6 +91,9 @@ export interface Config extends Tunables {
 }
 
 export class ConfigError extends Error {}
+
+/** The contract's promise: a waiting stream hears from the endpoint at least every 15 s. */
+const MAX_PING_INTERVAL_MS = 15_000;
 
 // daemon/config.ts and dist/daemon/config.js sit one and two levels under the package root.
 function packageRoot(): string {
@@ -135,6 +141,7 @@ function readTunables(path: string): Tunables {
       (out as unknown as Record<string, unknown>)[k] = value;
     }
   }
+  if (out.pingIntervalMs > MAX_PING_INTERVAL_MS) throw new ConfigError(`${path}: pingIntervalMs must be at most ${MAX_PING_INTERVAL_MS} (a ping at least every 15 s keeps Claude Code's stream watchdogs quiet)`);
   if (out.contextFloor > out.defaultContextWindow) throw new ConfigError(`${path}: contextFloor is above defaultContextWindow`);
   return out;
 }

@@ -64,7 +64,7 @@ export async function runDaemon(): Promise<number> {
   try {
     endpoint = await startEndpoint({
       port: config.port, concurrency: config.endpointConcurrency, queueMax: config.queueMax, queueTimeoutMs: config.queueTimeoutMs,
-      firstEventTimeoutMs: config.firstEventTimeoutMs, betweenEventsTimeoutMs: config.betweenEventsTimeoutMs,
+      firstEventTimeoutMs: config.firstEventTimeoutMs, betweenEventsTimeoutMs: config.betweenEventsTimeoutMs, pingIntervalMs: config.pingIntervalMs,
       awaitReady: (notGen, signal) => supervisor.awaitReady(notGen, signal),
       reportWedged: (gen, detail) => void supervisor.reportWedged(gen, detail).catch((err: Error) => log.error({ err }, 'wedge restart failed')),
       engineView: () => supervisor.view(),

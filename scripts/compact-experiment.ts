@@ -3,7 +3,8 @@
 // scripted "model" reads a ~20 KB file again and again, and reports the prompt size (tokens ≈
 // bytes/4) of each request and which request was a compaction. The daemon's own window is set
 // huge so that only Claude Code's proactive compaction is measured.
-// Usage: npm run build && node --import tsx scripts/compact-experiment.ts [proactive|turns|reactive|one|pct-only|interactive]
+// Usage: npm run build && node --import tsx scripts/compact-experiment.ts [proactive|turns|reactive|one|pct-only|interactive|window]
+// CCLOCAL_CLAUDE_BIN=/path/to/claude measures another release.
 // KEEP=1 keeps each run's folder: Claude Code's own verdicts are in <dir>/uh/.claude/debug/*.txt
 // ("autocompact: tokens=… level=ok|warn|compact effectiveWindow=…").
 import { spawnSync } from 'node:child_process';
@@ -15,7 +16,7 @@ import { homePaths } from '../daemon/protocol/paths.js';
 import { startDaemonDetached } from '../daemon/protocol/spawn-daemon.js';
 import { FAKE_ENGINE, FIXTURE_BIN, ROOT } from '../test/helpers/daemon.js';
 
-const CLAUDE = join(ROOT, 'node_modules', '.bin', 'claude');
+const CLAUDE = process.env.CCLOCAL_CLAUDE_BIN || join(ROOT, 'node_modules', '.bin', 'claude');
 const STEPS = Number(process.env.STEPS ?? 14);
 /** Prompts typed in an interactive run (each replays the STEPS reads). */
 const PROMPTS = Number(process.env.PROMPTS ?? 1);
@@ -53,6 +54,7 @@ async function run(window: number, reportUsage: boolean, extra: Record<string, s
       const r = spawnSync(CLAUDE, [...plan.args, '--allowedTools', 'Bash', '--debug', ...(turn ? ['--continue'] : []), '-p', `read the file many times (turn ${turn})`], { env: cenv, cwd: dir, encoding: 'utf8', timeout: 180_000 });
       // Claude Code's own debug line: "autocompact: tokens=N level=L effectiveWindow=W".
       for (const line of `${r.stdout}\n${r.stderr}`.split('\n')) if (line.includes('autocompact:') && process.env.SHOW_DEBUG) console.log(`   ${line.trim()}`);
+      if (r.stderr.includes('assumes a context window')) console.log(`   warning: ${r.stderr.split('\n').find((l) => l.includes('assumes a context window'))}`);
     }
     const reqs = readFileSync(record, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.event === 'request' && (r.tools as string[]).length >= 0);
     const rejected = readFileSync(paths.daemonLog, 'utf8').split('\n').filter((l) => l.includes('"status":400')).length;
@@ -121,6 +123,15 @@ if (!only || only === 'proactive') {
 }
 if (!only || only === 'turns') {
   for (const window of [32768, 16384]) for (const usage of [false, true]) await run(window, usage, {}, 'cclocal env', false, 4);
+}
+// Which of the window settings the current CLI needs: the documented CLAUDE_CODE_MAX_CONTEXT_TOKENS,
+// the compaction pair, or both (cclocal's).
+if (only === 'window') {
+  for (const window of [32768, 16384]) {
+    await run(window, true, {}, 'cclocal env (window + compaction pair)');
+    await run(window, true, { CLAUDE_CODE_MAX_CONTEXT_TOKENS: '' }, 'compaction pair only');
+    await run(window, true, { CLAUDE_CODE_AUTO_COMPACT_WINDOW: '', CLAUDE_AUTOCOMPACT_PCT_OVERRIDE: '' }, 'CLAUDE_CODE_MAX_CONTEXT_TOKENS only');
+  }
 }
 if (only === 'one') await run(16384, true, {}, 'cclocal env', false, 3);
 // The percentage alone, against Claude Code's default window (no CLAUDE_CODE_AUTO_COMPACT_WINDOW).

@@ -29,6 +29,7 @@ export interface EndpointOptions {
   queueTimeoutMs: number;
   firstEventTimeoutMs: number;
   betweenEventsTimeoutMs: number;
+  pingIntervalMs: number;
   awaitReady(notGen: number | undefined, signal?: AbortSignal): Promise<ReadyEngine>;
   reportWedged(gen: number, detail: string): void;
   engineView(): { state: EngineState; model: string | null; contextWindow: number };
@@ -130,7 +131,7 @@ export async function startEndpoint(o: EndpointOptions): Promise<Endpoint> {
   };
   const messagesDeps: MessagesDeps = {
     awaitReady: o.awaitReady, reportWedged: o.reportWedged, crashReasonSince, countTokens, tokenBounds: new TokenBounds(), queue, stats,
-    queueTimeoutMs: o.queueTimeoutMs, timeouts: { firstEventMs: o.firstEventTimeoutMs, betweenEventsMs: o.betweenEventsTimeoutMs },
+    queueTimeoutMs: o.queueTimeoutMs, pingIntervalMs: o.pingIntervalMs, timeouts: { firstEventMs: o.firstEventTimeoutMs, betweenEventsMs: o.betweenEventsTimeoutMs },
     log: o.log,
   };
 
@@ -149,6 +150,8 @@ export async function startEndpoint(o: EndpointOptions): Promise<Endpoint> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
     if ((req.method === 'GET' || req.method === 'HEAD') && path === '/') { send(res, 200, { service: 'cclocald', endpoint: 'anthropic-messages' }); return; }
+    // Claude Code's connection warm-up (llm-gateway-protocol, "Optional endpoints"): at once, in any engine state.
+    if ((req.method === 'GET' || req.method === 'HEAD') && path === '/api/hello') { send(res, 200, { ok: true }); return; }
     if (req.method === 'GET' && path === '/health') {
       const e = o.engineView();
       send(res, e.state === 'ready' ? 200 : 503, { status: e.state === 'ready' ? 'healthy' : e.state, engine: e });

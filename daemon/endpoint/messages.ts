@@ -6,8 +6,10 @@ import { DaemonError } from '../errors.js';
 import type { ReadyEngine } from '../supervisor/supervisor.js';
 import { errorBody, errorEvent, promptTooLong, type AnthropicErrorType } from './anthropic-errors.js';
 import { QueueAbortedError, QueueFullError, QueueTimeoutError, type RequestQueue } from './queue.js';
+import { keepAlive, type KeepAlive } from './keep-alive.js';
 import { relay, type RelayOutcome, type RelayTimeouts } from './relay.js';
-import { stripAttribution } from './request-rewrite.js';
+import { dropDeferredTools, stripAttribution } from './request-rewrite.js';
+import { foldSystemMessages } from './system-fold.js';
 import type { newStats } from './stats.js';
 import type { BodyParts, TokenBounds } from './token-bound.js';
 
@@ -24,6 +26,8 @@ export interface MessagesDeps {
   queue: RequestQueue;
   queueTimeoutMs: number;
   timeouts: RelayTimeouts;
+  /** A streamed request that waits gets a `ping` event this often (keep-alive.ts). */
+  pingIntervalMs: number;
   stats: ReturnType<typeof newStats>;
   log: Logger;
 }
@@ -73,9 +77,12 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
   const stream = body.stream === true;
   const requested = typeof body.model === 'string' ? body.model : null;
   stripAttribution(body);
+  foldSystemMessages(body);
+  dropDeferredTools(body);
   const gone = new AbortController();
   res.on('close', () => { if (!res.writableFinished) gone.abort(); });
 
+  const pinger: KeepAlive | null = stream ? keepAlive(res, d.pingIntervalMs) : null;
   let release: (() => void) | null = null;
   let outcome: RelayOutcome | null = null;
   let served: string | null = null;
@@ -107,6 +114,7 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
         crashReason: () => d.crashReasonSince(failedAt), now: Date.now,
         // Counted alongside the prefill (count_tokens skips the generation lock), off the answer's path.
         inputTokens: stream ? (guard.counted ?? countAndRemember(d, engine, text, guard.parts(), gone.signal)) : undefined,
+        onFlushed: () => pinger?.stop(),
       }, res, gone.signal);
       if (outcome.kind === 'wedged') { d.stats.wedged++; d.reportWedged(engine.gen, outcome.detail); }
       if (outcome.kind !== 'retryable') break;
@@ -127,13 +135,14 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
     if (s === 500) d.log.error({ err, trigger: 'http' }, 'request failed');
     sendError(res, s, type, message, stream, err instanceof DaemonError ? NO_RETRY : {});
   } finally {
+    pinger?.stop();
     release?.();
     if (status >= 400 && status !== 499) d.stats.errors++;
     const o = outcome && 'firstEventAt' in outcome ? outcome : null;
     d.log.info({
       trigger: 'http', requested, model: served, stream, status, queueWaitMs,
       ttfbMs: o?.firstEventAt ? o.firstEventAt - started : null, durationMs: Date.now() - started,
-      events: o?.events ?? 0, outcome: outcome?.kind ?? null,
+      events: o?.events ?? 0, pings: pinger?.pings ?? 0, outcome: outcome?.kind ?? null,
     }, 'messages request');
   }
 }

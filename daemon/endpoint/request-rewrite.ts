@@ -28,3 +28,18 @@ export function stripAttribution(body: Record<string, unknown>): boolean {
   if (changed) body.system = kept;
   return changed;
 }
+
+/**
+ * Drops the tools marked `defer_loading: true`. Anthropic's API keeps a deferred tool out of the
+ * model's context until its tool search finds it; an engine without tool search ignores the key
+ * (vllm-mlx's AnthropicToolDef has no such field) and would show the model every deferred tool,
+ * such as Claude Code's "DeferredToolPlaceholder … never call this tool".
+ */
+export function dropDeferredTools(body: Record<string, unknown>): number {
+  const tools = body.tools;
+  if (!Array.isArray(tools)) return 0;
+  const kept = tools.filter((t: { defer_loading?: unknown } | null) => t?.defer_loading !== true);
+  if (kept.length === tools.length) return 0;
+  body.tools = kept;
+  return tools.length - kept.length;
+}

@@ -1,8 +1,19 @@
 // Claude Code's environment and flags for a local model, as one table (the seed's run.sh fixes,
 // pointed at the daemon's endpoint). Pure; used by the client and by the daemon's warm-path file.
 
-/** The 8 built-in tools: no plugin or MCP tools flood a small model (seed #9). */
-export const TOOLS = 'Bash,Read,Edit,Write,Glob,Grep,WebSearch,WebFetch';
+/**
+ * The built-in tools: no plugin or MCP tools flood a small model (seed #9). Not WebSearch: it is
+ * a server-side tool of Anthropic's API (the search runs there), which a local engine cannot run.
+ * WebFetch stays: fetching the page the person asked for is the one thing that should leave.
+ */
+export const TOOLS = 'Bash,Read,Edit,Write,Glob,Grep,WebFetch';
+
+/**
+ * Claude Code's settings for an offline session (`--settings`, which applies on top of the
+ * person's own files): WebFetch otherwise asks api.anthropic.com about each domain first, which
+ * fails offline ("Unable to verify if domain … is safe to fetch") and tells Anthropic the host.
+ */
+export const OFFLINE_SETTINGS = JSON.stringify({ skipWebFetchPreflight: true });
 
 /** Tells the model to write big files in parts: one oversized tool call is truncated and lost (seed #18). */
 export const WRITE_IN_PARTS =
@@ -70,13 +81,22 @@ export function attachPlan(i: AttachInput): AttachPlan {
       API_TIMEOUT_MS: String(CLIENT_TIMEOUT_MS),
       API_FORCE_IDLE_TIMEOUT: '0',
       CLAUDE_BYTE_STREAM_IDLE_TIMEOUT_MS: String(CLIENT_TIMEOUT_MS),
+      // The event-level watchdog (no parsed SSE event for 300 s by default); the endpoint's pings
+      // keep it quiet, and this lets a stream the engine itself keeps alive run as long.
+      CLAUDE_STREAM_IDLE_TIMEOUT_MS: String(CLIENT_TIMEOUT_MS),
       CLAUDE_CODE_ATTRIBUTION_HEADER: '0',
       DISABLE_PROMPT_CACHING: '1',
       DISABLE_AUTOUPDATER: '1',
       DISABLE_TELEMETRY: '1',
       DISABLE_ERROR_REPORTING: '1',
       DISABLE_NON_ESSENTIAL_MODEL_CALLS: '1',
+      // The umbrella switch: no feature-flag fetches, update checks or reports to Anthropic.
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
       CLAUDE_CODE_EFFORT_LEVEL: 'low',
+      // The documented way to give a gateway model its window (model-config, "Correct the window
+      // for a gateway or custom model id"): the context meter shows it, and no "assumes a context
+      // window of 1m tokens" warning. Model ids here never start with claude-, where it applies.
+      CLAUDE_CODE_MAX_CONTEXT_TOKENS: String(i.contextWindow),
       CLAUDE_CODE_AUTO_COMPACT_WINDOW: String(compact.window),
       CLAUDE_AUTOCOMPACT_PCT_OVERRIDE: String(compact.pct),
     },
@@ -85,6 +105,7 @@ export function attachPlan(i: AttachInput): AttachPlan {
       '--tools', TOOLS,
       // Pre-approved, so auto mode never asks its safety-classifier model (too slow on a serialized local model).
       '--allowedTools', TOOLS,
+      '--settings', OFFLINE_SETTINGS,
       '--append-system-prompt', WRITE_IN_PARTS,
     ],
   };

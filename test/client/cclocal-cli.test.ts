@@ -8,17 +8,16 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { isState } from '../helpers/events.js';
-import { cclocald, FIXTURE_BIN, isAlive, makeHome, recorded, ROOT, runProgram, startDaemon, type TestHome } from '../helpers/daemon.js';
+import { cclocald, CLAUDE_UNDER_TEST, FIXTURE_BIN, isAlive, makeHome, recorded, ROOT, runProgram, startDaemon, type TestHome } from '../helpers/daemon.js';
 import { onCleanup } from '../helpers/temp-home.js';
 
 const CCLOCAL = join(ROOT, 'bin', 'cclocal');
-const CLAUDE = join(ROOT, 'node_modules', '.bin', 'claude');
 const GiB = 1024 ** 3;
 
 function cclocal(t: TestContext, home: TestHome, args: string[]) {
   onCleanup(t, () => cclocald(home, 'stop'));
   mkdirSync(join(home.dir, 'userhome'), { recursive: true });
-  return runProgram(CCLOCAL, args, { cwd: home.dir, env: { ...home.env, HOME: join(home.dir, 'userhome'), CCLOCAL_CLAUDE_BIN: CLAUDE } });
+  return runProgram(CCLOCAL, args, { cwd: home.dir, env: { ...home.env, HOME: join(home.dir, 'userhome'), CCLOCAL_CLAUDE_BIN: CLAUDE_UNDER_TEST } });
 }
 
 test('with no model flag and no terminal, cclocal attaches to the model that is loaded', async (t) => {

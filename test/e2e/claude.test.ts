@@ -6,11 +6,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { isType } from '../helpers/events.js';
 import type { TestContext } from 'node:test';
-import { cclocald, liveEngines, makeHome, recorded, ROOT, runProgram, startDaemon, type ProgramRun, type TestHome } from '../helpers/daemon.js';
+import { CLAUDE_UNDER_TEST, cclocald, liveEngines, makeHome, recorded, ROOT, runProgram, startDaemon, type ProgramRun, type TestHome } from '../helpers/daemon.js';
 import { onCleanup } from '../helpers/temp-home.js';
 
 const CCLOCAL = join(ROOT, 'bin', 'cclocal');
-const CLAUDE = join(ROOT, 'node_modules', '.bin', 'claude');
 const REAL_LOOKING_KEY = 'sk-ant-api03-E2E-caller-key-0123456789abcdefghijklmnopqrstuvwxyz';
 
 
@@ -31,7 +30,7 @@ async function cclocal(t: TestContext, home: TestHome, args: string[], extraEnv:
   mkdirSync(join(home.dir, 'userhome'), { recursive: true });
   return runProgram(CCLOCAL, args, {
     cwd: work,
-    env: { ...home.env, HOME: join(home.dir, 'userhome'), CCLOCAL_CLAUDE_BIN: CLAUDE, ANTHROPIC_API_KEY: REAL_LOOKING_KEY, ...extraEnv },
+    env: { ...home.env, HOME: join(home.dir, 'userhome'), CCLOCAL_CLAUDE_BIN: CLAUDE_UNDER_TEST, ANTHROPIC_API_KEY: REAL_LOOKING_KEY, ...extraEnv },
   });
 }
 

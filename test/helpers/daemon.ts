@@ -18,6 +18,9 @@ export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const FIXTURE_BIN = join(ROOT, 'test', 'fixtures', 'bin');
 export const FAKE_ENGINE = join(FIXTURE_BIN, 'vllm-mlx');
 export const DAEMON_MAIN = join(ROOT, 'daemon', 'main.ts');
+/** The Claude Code the end-to-end tests drive: the pinned devDependency (the current release), or
+ *  any other installed release named by CCLOCAL_E2E_CLAUDE (a `claude` executable). */
+export const CLAUDE_UNDER_TEST = process.env.CCLOCAL_E2E_CLAUDE || join(ROOT, 'node_modules', '.bin', 'claude');
 
 /** Production tunables made fast; time-dependent policy itself is tested in the pure layer. */
 export const FAST_CONFIG = {

@@ -1,0 +1,29 @@
+// Claude Code aborts a stream that has had no parsed SSE event for 300 s (its event watchdog,
+// code.claude.com/docs/en/network-config "Streaming idle watchdogs"), then sends the request
+// again, which doubles a long prefill. SSE comments such as vllm-mlx's ": heartbeat" are not
+// events, and the relay holds message_start back through the prefill so that a crash there can
+// be retried unseen. So while a streamed request waits (queue, engine load or restart, held
+// preamble), the client gets Anthropic's own `ping` event. The first goes out only after a quiet
+// interval: an answer that comes quickly keeps its plain HTTP status (a 400 "prompt is too long",
+// a 529), as Claude Code expects.
+import type { ServerResponse } from 'node:http';
+
+export const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' };
+export const PING_EVENT = 'event: ping\ndata: {"type": "ping"}\n\n';
+
+export interface KeepAlive {
+  /** No more pings: the answer's own events have begun, or the request is over. */
+  stop(): void;
+  readonly pings: number;
+}
+
+export function keepAlive(res: ServerResponse, intervalMs: number): KeepAlive {
+  let pings = 0;
+  const timer = setInterval(() => {
+    if (res.writableEnded || res.destroyed) { clearInterval(timer); return; }
+    if (!res.headersSent) res.writeHead(200, SSE_HEADERS);
+    res.write(PING_EVENT);
+    pings++;
+  }, intervalMs);
+  return { stop: () => clearInterval(timer), get pings() { return pings; } };
+}
