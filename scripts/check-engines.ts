@@ -1,7 +1,7 @@
 // Checks that every installed dependency accepts the Node version the project promises (>=20):
 // the newest execa, commander and chokidar need Node 22 (STYLE.md, "Traps").
 // Usage: node --import tsx scripts/check-engines.ts [nodeVersion]
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,14 +28,33 @@ export function admitsMajor(range: string, major: number): boolean {
   });
 }
 
+/** ELF (Linux) and Mach-O (macOS) executables: a program Node does not run. */
+const NATIVE_MAGIC = [Buffer.from([0x7f, 0x45, 0x4c, 0x46]), Buffer.from([0xcf, 0xfa, 0xed, 0xfe]), Buffer.from([0xca, 0xfe, 0xba, 0xbe])];
+
+/** Whether every `bin` of the package is a native executable (Claude Code ships one since 2.1):
+ *  its `engines.node` then speaks of a Node it never runs on. */
+function binsAreNative(dir: string, bin: string | Record<string, string> | undefined): boolean {
+  const files = typeof bin === 'string' ? [bin] : Object.values(bin ?? {});
+  if (files.length === 0) return false;
+  return files.every((f) => {
+    try {
+      const head = Buffer.alloc(4);
+      const fd = openSync(join(dir, f), 'r');
+      try { readSync(fd, head, 0, 4, 0); } finally { closeSync(fd); }
+      return NATIVE_MAGIC.some((m) => m.equals(head));
+    } catch { return false; }
+  });
+}
+
 export function incompatible(major: number, root = ROOT): string[] {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
   const bad: string[] = [];
   for (const name of Object.keys({ ...pkg.dependencies, ...pkg.devDependencies })) {
-    let dep: { version: string; engines?: { node?: string } };
-    try { dep = JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')); } catch { continue; }
+    const dir = join(root, 'node_modules', name);
+    let dep: { version: string; engines?: { node?: string }; bin?: string | Record<string, string> };
+    try { dep = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')); } catch { continue; }
     const range = dep.engines?.node;
-    if (range && !admitsMajor(range, major)) bad.push(`${name}@${dep.version} needs node ${range}`);
+    if (range && !admitsMajor(range, major) && !binsAreNative(dir, dep.bin)) bad.push(`${name}@${dep.version} needs node ${range}`);
   }
   return bad;
 }

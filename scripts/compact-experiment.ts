@@ -29,7 +29,7 @@ async function run(window: number, reportUsage: boolean, extra: Record<string, s
   mkdirSync(join(dir, 'uh'));
   writeFileSync(paths.config, JSON.stringify({ notify: false, healthPollMs: 20, defaultContextWindow: enforce ? window : 1_000_000 }));
   const big = join(dir, 'big.txt');
-  writeFileSync(big, Array.from({ length: 400 }, (_, i) => `line ${i}: ${'lorem ipsum dolor sit amet '.repeat(2)}`).join('\n'));
+  writeFileSync(big, Array.from({ length: Number(process.env.LINES ?? 400) }, (_, i) => `line ${i}: ${'lorem ipsum dolor sit amet '.repeat(2)}`).join('\n'));
   const record = join(dir, 'rec.jsonl');
   const env: NodeJS.ProcessEnv = {
     PATH: `${FIXTURE_BIN}:${process.env.PATH}`, HOME: join(dir, 'uh'), CCLOCAL_HOME: paths.home, CCLOCAL_ENGINE_BIN: FAKE_ENGINE,
@@ -54,6 +54,7 @@ async function run(window: number, reportUsage: boolean, extra: Record<string, s
       const r = spawnSync(CLAUDE, [...plan.args, '--allowedTools', 'Bash', '--debug', ...(turn ? ['--continue'] : []), '-p', `read the file many times (turn ${turn})`], { env: cenv, cwd: dir, encoding: 'utf8', timeout: 180_000 });
       // Claude Code's own debug line: "autocompact: tokens=N level=L effectiveWindow=W".
       for (const line of `${r.stdout}\n${r.stderr}`.split('\n')) if (line.includes('autocompact:') && process.env.SHOW_DEBUG) console.log(`   ${line.trim()}`);
+      if (process.env.SHOW_OUTPUT) console.log(`   exit ${r.status}: ${`${r.stdout}\n${r.stderr}`.trim().split('\n').slice(-4).join('\n   ')}`);
       if (r.stderr.includes('assumes a context window')) console.log(`   warning: ${r.stderr.split('\n').find((l) => l.includes('assumes a context window'))}`);
     }
     const reqs = readFileSync(record, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.event === 'request' && (r.tools as string[]).length >= 0);
@@ -133,7 +134,13 @@ if (only === 'window') {
     await run(window, true, { CLAUDE_CODE_AUTO_COMPACT_WINDOW: '', CLAUDE_AUTOCOMPACT_PCT_OVERRIDE: '' }, 'CLAUDE_CODE_MAX_CONTEXT_TOKENS only');
   }
 }
-if (only === 'one') await run(16384, true, {}, 'cclocal env', false, 3);
+if (only === 'pct') {
+  const w = Number(process.env.WINDOW ?? 32768);
+  for (const pct of (process.env.PCTS ?? '85,50').split(',')) await run(w, true, { CLAUDE_AUTOCOMPACT_PCT_OVERRIDE: pct }, `window told, pct ${pct}`);
+  for (const pct of (process.env.PCTS ?? '85,50').split(',')) await run(w, true, { CLAUDE_AUTOCOMPACT_PCT_OVERRIDE: pct, CLAUDE_CODE_AUTO_COMPACT_WINDOW: '' }, `window told, pct ${pct}, no auto-compact window`);
+  await run(w, true, { CLAUDE_AUTOCOMPACT_PCT_OVERRIDE: '', CLAUDE_CODE_AUTO_COMPACT_WINDOW: '' }, 'window told, no compaction pair');
+}
+if (only === 'one') await run(Number(process.env.WINDOW ?? 16384), true, {}, 'cclocal env', false, Number(process.env.TURNS ?? 3));
 // The percentage alone, against Claude Code's default window (no CLAUDE_CODE_AUTO_COMPACT_WINDOW).
 if (only === 'pct-only') {
   for (const [window, pct] of [[32768, '13'], [16384, '6']] as const) {

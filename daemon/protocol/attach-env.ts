@@ -43,15 +43,16 @@ export interface AttachPlan {
 }
 
 /**
- * Claude Code compacts when the conversation passes PCT% of its window. Its window is clamped to
- * at least 100,000 tokens, so the percentage is what brings the compaction point down to 85% of
- * the engine's real window. Measured with CLI 2.1.197 (README, "The context window"): with the
- * endpoint's input_tokens it compacts at about 19K for a 32K window and 13K for 16K.
+ * Compaction. Claude Code is told the window (CLAUDE_CODE_MAX_CONTEXT_TOKENS, below), and the pair
+ * here asks it to compact at 85% of it; a percentage can only lower Claude Code's own threshold.
+ * The auto-compact window is clamped to at least 100,000 by Claude Code and capped at the model's
+ * window. Measured (scripts/compact-experiment.ts pct, 2K-token reads): 2.1.332 and 2.1.197 both
+ * compact at about 20K on a 32K window and 9-14K on 16K. A percentage scaled to the clamped
+ * 100,000 (27% for 32K), as before the window was told, now lowers 2.1.332's threshold to 27% of
+ * the real window (8.8K), and a session thrashes.
  */
 export function compactSettings(contextWindow: number): { window: number; pct: number } {
-  const window = Math.max(COMPACT_WINDOW_FLOOR, contextWindow);
-  const pct = Math.max(1, Math.floor((contextWindow * COMPACT_AT * 100) / window));
-  return { window, pct };
+  return { window: Math.max(COMPACT_WINDOW_FLOOR, contextWindow), pct: Math.round(COMPACT_AT * 100) };
 }
 
 /**
@@ -94,9 +95,13 @@ export function attachPlan(i: AttachInput): AttachPlan {
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
       CLAUDE_CODE_EFFORT_LEVEL: 'low',
       // The documented way to give a gateway model its window (model-config, "Correct the window
-      // for a gateway or custom model id"): the context meter shows it, and no "assumes a context
-      // window of 1m tokens" warning. Model ids here never start with claude-, where it applies.
-      CLAUDE_CODE_MAX_CONTEXT_TOKENS: String(i.contextWindow),
+      // for a gateway or custom model id"; it applies to ids that do not start with claude-, as
+      // ours): no "assumes a context window of 1m tokens" warning. Claude Code's window holds the
+      // answer too and it reserves the answer budget from it, so the prompt room it keeps is the
+      // daemon's window. Measured (scripts/compact-experiment.ts window): 2.1.332 then compacts in
+      // time on 32K and 16K; 2.1.197 refuses every prompt on 16K ("Prompt is too long") when told
+      // the prompt window alone, and compacts in time when told this.
+      CLAUDE_CODE_MAX_CONTEXT_TOKENS: String(i.contextWindow + i.outTokens),
       CLAUDE_CODE_AUTO_COMPACT_WINDOW: String(compact.window),
       CLAUDE_AUTOCOMPACT_PCT_OVERRIDE: String(compact.pct),
     },

@@ -18,8 +18,19 @@ test('every model tier and subagents use the local model, with the seed\'s timeo
   for (const k of ['DISABLE_PROMPT_CACHING', 'DISABLE_AUTOUPDATER', 'DISABLE_TELEMETRY', 'DISABLE_ERROR_REPORTING', 'DISABLE_NON_ESSENTIAL_MODEL_CALLS']) assert.equal(plan.env[k], '1', k);
   assert.equal(plan.env.CLAUDE_CODE_ATTRIBUTION_HEADER, '0');
   assert.deepEqual(plan.args.slice(0, 7), ['--strict-mcp-config', '--mcp-config', '/opt/cclocal/mcp-local.json', '--tools', TOOLS, '--allowedTools', TOOLS]);
-  assert.equal(plan.args[7], '--append-system-prompt');
-  assert.match(plan.args[8]!, /~150 lines/);
+  assert.equal(plan.args[9], '--append-system-prompt');
+  assert.match(plan.args[10]!, /~150 lines/);
+});
+
+test('Claude Code is told the window, keeps its stream watchdog quiet and calls nothing home', () => {
+  // Its window counts the answer too: the prompt room it leaves is the daemon's window.
+  assert.equal(plan.env.CLAUDE_CODE_MAX_CONTEXT_TOKENS, String(32768 + 8192));
+  assert.equal(plan.env.CLAUDE_STREAM_IDLE_TIMEOUT_MS, '1800000');
+  assert.equal(plan.env.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC, '1');
+  assert.deepEqual(plan.args.slice(7, 9), ['--settings', '{"skipWebFetchPreflight":true}']);
+  // WebSearch runs on Anthropic's servers only; WebFetch fetches what the person asked for.
+  assert.ok(!TOOLS.split(',').includes('WebSearch'));
+  assert.ok(TOOLS.split(',').includes('WebFetch'));
 });
 
 test('a real key in the caller\'s environment is replaced by the dummy token', () => {
@@ -29,7 +40,7 @@ test('a real key in the caller\'s environment is replaced by the dummy token', (
   assert.equal(env.PATH, '/bin');
 });
 
-const compact: Array<[number, { window: number; pct: number }]> = [[32768, { window: 100000, pct: 27 }], [16384, { window: 100000, pct: 13 }], [200000, { window: 200000, pct: 85 }]];
+const compact: Array<[number, { window: number; pct: number }]> = [[32768, { window: 100000, pct: 85 }], [16384, { window: 100000, pct: 85 }], [200000, { window: 200000, pct: 85 }]];
 for (const [ctx, expected] of compact) {
   test(`Claude Code compacts near 85% of a ${ctx}-token window`, () => assert.deepEqual(compactSettings(ctx), expected));
 }
