@@ -63,7 +63,7 @@ test('a whole session connects to nothing but loopback: the proxy sees no other 
   // here, which claude is told to trust (NODE_EXTRA_CA_CERTS, as Claude Code documents).
   const key = join(home.dir, 'page-key.pem');
   const cert = join(home.dir, 'page-cert.pem');
-  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { encoding: 'utf8' });
   assert.equal(made.status, 0, made.stderr);
   const page = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(`<html><body><p>${PAGE_TEXT}</p></body></html>`));
   const pagePort = await listen(t, page);
