@@ -8,10 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { childEnv, planFor } from '../client/attach.js';
-import { connectDaemon } from '../daemon/protocol/connect.js';
 import { homePaths } from '../daemon/protocol/paths.js';
-import { startDaemonDetached } from '../daemon/protocol/spawn-daemon.js';
 import { FAKE_ENGINE, FIXTURE_BIN, ROOT } from '../test/helpers/daemon.js';
+import { loadedLabDaemon } from './lab-daemon.js';
 
 const CLAUDE = process.env.CCLOCAL_CLAUDE_BIN || join(ROOT, 'node_modules', '.bin', 'claude');
 const OUT = join(ROOT, 'test', 'fixtures', 'claude-requests');
@@ -45,12 +44,7 @@ const env: NodeJS.ProcessEnv = {
   FAKE_VLLM_SCRIPT: JSON.stringify([{ name: 'Write', input: { file_path: target, content: 'hello\n' } }, { name: 'Read', input: { file_path: target } }]),
 };
 try {
-  const s = await startDaemonDetached(paths, env);
-  if (!s.ok) throw new Error(s.message);
-  const rpc = await connectDaemon(paths.socket);
-  const loaded = await rpc.request('load', { model: 'gemma-light' });
-  const status = await rpc.request('status');
-  rpc.close();
+  const { loaded, status } = await loadedLabDaemon(paths, env);
   // Straight at the engine, not the endpoint: the fixtures are what the CLI sends, before any rewrite.
   const plan = planFor(status.engine.url!, loaded.model, 32768, 8192);
   const r = spawnSync(CLAUDE, [...plan.args, '-p', `write hello to ${target}, then read it back`], { env: childEnv(plan, env), cwd: work, encoding: 'utf8', timeout: 120_000 });

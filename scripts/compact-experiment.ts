@@ -11,10 +11,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { childEnv, planFor } from '../client/attach.js';
-import { connectDaemon } from '../daemon/protocol/connect.js';
 import { homePaths } from '../daemon/protocol/paths.js';
-import { startDaemonDetached } from '../daemon/protocol/spawn-daemon.js';
 import { FAKE_ENGINE, FIXTURE_BIN, ROOT } from '../test/helpers/daemon.js';
+import { loadedLabDaemon } from './lab-daemon.js';
 
 const CLAUDE = process.env.CCLOCAL_CLAUDE_BIN || join(ROOT, 'node_modules', '.bin', 'claude');
 const STEPS = Number(process.env.STEPS ?? 14);
@@ -38,12 +37,7 @@ async function run(window: number, reportUsage: boolean, extra: Record<string, s
     FAKE_VLLM_REPORT_INPUT_TOKENS: reportUsage ? '1' : '0', FAKE_VLLM_RECORD_BODIES: process.env.RECORD_BODIES ?? '0',
   };
   try {
-    const s = await startDaemonDetached(paths, env);
-    if (!s.ok) throw new Error(s.message);
-    const rpc = await connectDaemon(paths.socket);
-    const loaded = await rpc.request('load', { model: 'gemma-light' });
-    const status = await rpc.request('status');
-    rpc.close();
+    const { loaded, status } = await loadedLabDaemon(paths, env);
     const plan = planFor(status.endpoint.url, loaded.model, window, 8192);
     const cenv = { ...childEnv(plan, env), ...extra };
     for (const k of Object.keys(extra)) if (extra[k] === '') delete cenv[k];

@@ -46,7 +46,7 @@ test('the menu picks a model with the arrow keys, and the safeguard menu shrinks
   assert.ok(existsSync(record));
   const ran = JSON.parse(readFileSync(record, 'utf8').trim().split('\n')[0]!) as { argv: string[]; env: Record<string, string> };
   assert.equal(ran.env.ANTHROPIC_MODEL, 'mlx-community/gemma-4-26b-a4b-it-4bit');
-  assert.equal(ran.env.CLAUDE_AUTOCOMPACT_PCT_OVERRIDE, '13');
+  assert.equal(ran.env.CLAUDE_CODE_MAX_CONTEXT_TOKENS, String(16384 + 8192), 'Claude Code is told the shrunk window (plus the answer budget)');
   assert.equal((await d.rpc.request('status')).engine.contextWindow, 16384);
 });
 

@@ -53,6 +53,8 @@ test("the seed's acceptance check: Claude Code's Write tool creates the file, an
   assert.equal(r.code, 0, r.stderr);
   assert.equal(readFileSync(target, 'utf8'), 'hello world');
   assert.match(r.stdout, /All done\./);
+  // Told the window, Claude Code does not fall back to assuming one of its own.
+  assert.doesNotMatch(r.stderr, /assumes a context window/);
   const withResult = engineRequests(home).find((q) => (q.toolResults as string[]).length > 0);
   assert.ok(withResult, 'the engine saw a request carrying the tool result');
   assert.match((withResult!.toolResults as string[])[0]!, /File created successfully/);

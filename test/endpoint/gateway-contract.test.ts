@@ -90,6 +90,23 @@ test('a streamed request that waits for the engine to load hears pings, then get
   assert.ok(!names.includes('error'), names.join(' '));
 });
 
+test('a streamed request queued behind another hears pings while it waits its turn', async (t) => {
+  const home = makeHome(t, { config: { pingIntervalMs: 100 } });
+  const hold = join(home.dir, 'go');
+  // The engine holds the first answer after its first word until the file appears.
+  home.env.FAKE_VLLM_HOLD_FILE = hold;
+  const d = await startDaemon(t, home);
+  await d.rpc.request('load', { model: 'gemma-light' });
+  const first = await readUntil(streamRequest(home), (s) => s.includes('text_delta'));
+  const second = await readUntil(streamRequest(home), (s) => s.includes('event: ping'));
+  assert.equal(engineRequests(home).length, 1, 'the second waits in the queue: the engine has seen only the first');
+  writeFileSync(hold, '');
+  assert.equal(eventNames(await first.rest).at(-1), 'message_stop');
+  const names = eventNames(await second.rest);
+  assert.equal(names.filter((n) => n === 'message_start').length, 1);
+  assert.equal(names.at(-1), 'message_stop');
+});
+
 test('a crash before the first token, with pings already sent, is retried into one clean message', async (t) => {
   const home = makeHome(t, { config: { pingIntervalMs: 50 }, env: { FAKE_VLLM_OOM_AFTER_REQUESTS: '1', FAKE_VLLM_FAULT_STARTS: '1', FAKE_VLLM_LOAD_MS: '400' } });
   const d = await startDaemon(t, home);
