@@ -50,14 +50,19 @@ export async function requestShape(): Promise<string[]> {
     const across = commonPrefix(s[0]!, shaped(elsewhere, way)) / s[0]!.length;
     out.push(`${way.padEnd(5)}: turn 2 reuses ${(within * 100).toFixed(1)}% of turn 1's bytes; another session reuses ${(across * 100).toFixed(1)}%`);
   }
-  const N = 2000;
+  // Interleaved rounds after a warm-up, medians: the two loops see the same JIT and machine state.
   const raw = turns[2]!;
-  let t0 = process.hrtime.bigint();
-  for (let i = 0; i < N; i++) JSON.parse(raw);
-  const parse = Number(process.hrtime.bigint() - t0) / N;
-  t0 = process.hrtime.bigint();
-  for (let i = 0; i < N; i++) { const b = JSON.parse(raw) as Record<string, unknown>; foldSystemMessages(b); dropDeferredTools(b); }
-  const parseAndShape = Number(process.hrtime.bigint() - t0) / N;
-  out.push(`shaping a ${(raw.length / 1024).toFixed(0)} KB request: ${((parseAndShape - parse) / 1000).toFixed(1)} µs on top of JSON.parse's ${(parse / 1000).toFixed(1)} µs (×${(parseAndShape / parse).toFixed(2)} of parse alone)`);
+  const N = 1000;
+  const parseOnly = () => { for (let i = 0; i < N; i++) JSON.parse(raw); };
+  const parseAndShape = () => { for (let i = 0; i < N; i++) { const b = JSON.parse(raw) as Record<string, unknown>; foldSystemMessages(b); dropDeferredTools(b); } };
+  const time = (f: () => void) => { const t0 = process.hrtime.bigint(); f(); return Number(process.hrtime.bigint() - t0) / N; };
+  parseOnly(); parseAndShape();
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let r = 0; r < 9; r++) { a.push(time(parseOnly)); b.push(time(parseAndShape)); }
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
+  const parse = median(a);
+  const shaped2 = median(b);
+  out.push(`shaping a ${(raw.length / 1024).toFixed(0)} KB request: ${((shaped2 - parse) / 1000).toFixed(1)} µs on top of JSON.parse's ${(parse / 1000).toFixed(1)} µs (×${(shaped2 / parse).toFixed(3)} of parse alone)`);
   return out;
 }

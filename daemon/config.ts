@@ -94,6 +94,8 @@ export class ConfigError extends Error {}
 
 /** The contract's promise: a waiting stream hears from the endpoint at least every 15 s. */
 const MAX_PING_INTERVAL_MS = 15_000;
+/** Below this a waiting stream would be mostly pings. */
+const MIN_PING_INTERVAL_MS = 10;
 
 // daemon/config.ts and dist/daemon/config.js sit one and two levels under the package root.
 function packageRoot(): string {
@@ -141,7 +143,9 @@ function readTunables(path: string): Tunables {
       (out as unknown as Record<string, unknown>)[k] = value;
     }
   }
-  if (out.pingIntervalMs > MAX_PING_INTERVAL_MS) throw new ConfigError(`${path}: pingIntervalMs must be at most ${MAX_PING_INTERVAL_MS} (a ping at least every 15 s keeps Claude Code's stream watchdogs quiet)`);
+  if (out.pingIntervalMs > MAX_PING_INTERVAL_MS || out.pingIntervalMs < MIN_PING_INTERVAL_MS) {
+    throw new ConfigError(`${path}: pingIntervalMs must be from ${MIN_PING_INTERVAL_MS} to ${MAX_PING_INTERVAL_MS} (a ping at least every 15 s keeps Claude Code's stream watchdogs quiet)`);
+  }
   if (out.contextFloor > out.defaultContextWindow) throw new ConfigError(`${path}: contextFloor is above defaultContextWindow`);
   return out;
 }

@@ -9,6 +9,7 @@ import type { ReadyEngine } from '../supervisor/supervisor.js';
 import { engineErrorMessage, errorBody, typeForStatus, type AnthropicErrorType } from './anthropic-errors.js';
 import { handleMessages, engineHeaders, NO_RETRY, type MessagesDeps } from './messages.js';
 import { RequestQueue } from './queue.js';
+import { shapeForEngine } from './request-rewrite.js';
 import { TokenBounds } from './token-bound.js';
 import { newStats, type EndpointStats } from './stats.js';
 
@@ -187,6 +188,7 @@ export async function startEndpoint(o: EndpointOptions): Promise<Endpoint> {
       return;
     }
     body.model = engine.model;
+    shapeForEngine(body);
     const r = await askEngineToCount(engine, JSON.stringify(body), engineHeaders(req), gone.signal);
     if (gone.signal.aborted) return;
     if (!r) sendError(res, 529, 'overloaded_error', 'the local engine is restarting; retry shortly');

@@ -8,8 +8,7 @@ import { errorBody, errorEvent, promptTooLong, type AnthropicErrorType } from '.
 import { QueueAbortedError, QueueFullError, QueueTimeoutError, type RequestQueue } from './queue.js';
 import { keepAlive, type KeepAlive } from './keep-alive.js';
 import { relay, type RelayOutcome, type RelayTimeouts } from './relay.js';
-import { dropDeferredTools, stripAttribution } from './request-rewrite.js';
-import { foldSystemMessages } from './system-fold.js';
+import { shapeForEngine } from './request-rewrite.js';
 import type { newStats } from './stats.js';
 import type { BodyParts, TokenBounds } from './token-bound.js';
 
@@ -76,9 +75,7 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
   }
   const stream = body.stream === true;
   const requested = typeof body.model === 'string' ? body.model : null;
-  stripAttribution(body);
-  foldSystemMessages(body);
-  dropDeferredTools(body);
+  shapeForEngine(body);
   const gone = new AbortController();
   res.on('close', () => { if (!res.writableFinished) gone.abort(); });
 
@@ -103,7 +100,9 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
       if (guard.over !== null) {
         d.stats.rejectedTooLong++;
         status = 400;
-        sendError(res, 400, 'invalid_request_error', promptTooLong(guard.over, engine.contextWindow), false);
+        // An SSE error event when pings have already begun the stream (Claude Code then asks
+        // again without streaming, and gets the plain 400).
+        sendError(res, 400, 'invalid_request_error', promptTooLong(guard.over, engine.contextWindow), stream);
         return;
       }
       // The client may have left while this waited for the engine or the count: nothing to run for.

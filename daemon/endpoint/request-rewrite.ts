@@ -1,4 +1,5 @@
 // What the endpoint changes in a Messages request before the engine sees it. Pure.
+import { foldSystemMessages } from './system-fold.js';
 
 /** Claude Code's per-request attribution line; it changes every time and defeats the prefix cache. */
 const ATTRIBUTION_LINE = /x-anthropic-billing-header:[^\n]*\n?/g;
@@ -42,4 +43,12 @@ export function dropDeferredTools(body: Record<string, unknown>): number {
   if (kept.length === tools.length) return 0;
   body.tools = kept;
   return tools.length - kept.length;
+}
+
+/** Everything above, for both /v1/messages and /v1/messages/count_tokens (the engine counts what
+ *  it will be sent, and no system entry reaches it by either route). */
+export function shapeForEngine(body: Record<string, unknown>): void {
+  stripAttribution(body);
+  foldSystemMessages(body);
+  dropDeferredTools(body);
 }

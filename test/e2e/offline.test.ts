@@ -90,11 +90,15 @@ test('a whole session connects to nothing but loopback: the proxy sees no other 
   // WebFetch really fetched the page (no preflight to api.anthropic.com stood in its way) and
   // handed it to the local model.
   const bodies = recorded(home).filter((e) => e.event === 'request').map((e) => String(e.raw));
-  assert.ok(bodies.some((b) => b.includes('kumquat-7391')), 'the page text reached the local model');
+  const results = JSON.stringify(recorded(home).filter((e) => e.event === 'request').map((e) => e.toolResults));
+  assert.ok(bodies.some((b) => b.includes('kumquat-7391')), `the page text reached the local model; tool results: ${results}; proxy: ${seen.join(', ')}`);
   assert.ok(!bodies.some((b) => b.includes('Unable to verify if domain')), 'no domain check blocked the fetch');
   const targets = connectTargets(readFileSync(trace, 'utf8'));
   t.diagnostic(`connect(2) targets: ${targets.join(', ')}; through the proxy: ${[...new Set(seen)].join(', ') || 'nothing'}`);
   assert.ok(targets.length > 0, 'the trace saw the session connect');
   assert.deepEqual(targets.filter((a) => !a.startsWith('127.') && a !== '::1' && !a.startsWith('::1:') && !a.startsWith('::ffff:127.')), [], 'only loopback addresses');
+  // No name was even looked up: a DNS query (port 53) counts as a try, whatever the resolver's
+  // address (a local stub resolver listens on 127.0.0.53).
+  assert.deepEqual(targets.filter((a) => a.endsWith(':53')), [], 'no DNS lookups');
   assert.deepEqual(seen.filter((s) => !/ (127\.0\.0\.1|localhost):\d+$/.test(s)), [], 'the proxy saw no other host');
 });

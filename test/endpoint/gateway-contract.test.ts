@@ -59,18 +59,36 @@ test('HEAD and GET /api/hello answer 200 at once, with no model loaded and while
 });
 
 test('a streamed request held through a long prefill gets ping events before message_start, then one clean message', async (t) => {
-  const home = makeHome(t, { config: { pingIntervalMs: 100 } });
-  home.env.FAKE_VLLM_PREFILL_MS = '800';
+  const home = makeHome(t, { config: { pingIntervalMs: 50 } });
+  const prefilled = join(home.dir, 'prefilled');
+  home.env.FAKE_VLLM_PREFILL_HOLD_FILE = prefilled;
   const d = await startDaemon(t, home);
   await d.rpc.request('load', { model: 'gemma-light' });
-  const res = await streamRequest(home);
-  assert.equal(res.status, 200);
-  const names = eventNames(await res.text());
+  // The prefill lasts until the client has heard two pings.
+  const { rest } = await readUntil(streamRequest(home), (s) => s.split('event: ping').length > 2);
+  writeFileSync(prefilled, '');
+  const names = eventNames(await rest);
   const start = names.indexOf('message_start');
   assert.ok(names.slice(0, start).filter((n) => n === 'ping').length >= 2, `pings before message_start: ${names.join(' ')}`);
   assert.deepEqual(names.slice(start).filter((n) => n !== 'ping'), ['message_start', 'content_block_start', 'content_block_delta', 'content_block_delta', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop']);
   // Once the answer has begun, its own events keep the stream alive: no more pings.
   assert.ok(!names.slice(start).includes('ping'), names.join(' '));
+});
+
+test('a prompt found too long after pings have begun the stream still says so, in an SSE error event', async (t) => {
+  const home = makeHome(t, { config: { pingIntervalMs: 50, autoload: false, defaultContextWindow: 4096 } });
+  const hold = join(home.dir, 'loaded');
+  home.env.FAKE_VLLM_LOAD_HOLD_FILE = hold;
+  const d = await startDaemon(t, home);
+  const load = d.rpc.request('load', { model: 'gemma-light' });
+  await d.events.next(isState('loading'), 'the engine loading');
+  // Over the window by its size alone only once counted: the guard needs the engine, which loads.
+  const { rest } = await readUntil(streamRequest(home, { messages: [{ role: 'user', content: 'x '.repeat(30_000) }] }), (s) => s.includes('event: ping'));
+  writeFileSync(hold, '');
+  await load;
+  const text = await rest;
+  assert.deepEqual(eventNames(text).filter((n) => n !== 'ping'), ['error']);
+  assert.match(text, /"type":"invalid_request_error","message":"prompt is too long: \d+ tokens > 4096 maximum"/);
 });
 
 test('a streamed request that waits for the engine to load hears pings, then gets its answer', async (t) => {
@@ -156,6 +174,10 @@ test('with a strict chat template, a request carrying a mid-conversation system 
   assert.equal(text, 'w0 w1 w2 ');
   const viaEndpoint = engineRequests(home).slice(-2);
   for (const r of viaEndpoint) assert.deepEqual(r.roles, ['user']);
+  // count_tokens is given what the engine will be given.
+  const counted = await fetch(url(home, '/v1/messages/count_tokens'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'claude-sonnet-4-5', messages }) });
+  assert.equal(counted.status, 200);
+  assert.deepEqual(recorded(home).filter((r) => r.event === 'count_tokens').at(-1)!.roles, ['user']);
 });
 
 test("an engine's 4xx reaches the client with its own wording, in Anthropic's error envelope", async (t) => {

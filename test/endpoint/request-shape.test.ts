@@ -33,6 +33,8 @@ for (const version of ['2.1.332', '2.1.197']) {
       assert.ok(s.messages.every((m) => m.role === 'user' || m.role === 'assistant'), JSON.stringify(s.messages.map((m) => m.role)));
       assert.equal(s.messages[0]!.role, 'user');
       s.messages.forEach((m, i) => { if (i > 0) assert.notEqual(m.role, s.messages[i - 1]!.role, `roles alternate at ${i}`); });
+      // A body with no system entry and no deferred tool (2.1.197's) reaches the engine as sent.
+      if (!b.messages.some((m) => m.role === 'system') && !b.tools?.some((t) => t.defer_loading)) assert.deepEqual(s, b);
     }
   });
 }
@@ -49,6 +51,9 @@ test('the environment text is kept, in place, at the end of the prompt it follow
 });
 
 test('each turn of the session extends the previous one byte for byte (prefix cache and token bound hold)', () => {
+  // What an engine renders first, the system prompt and the tools, is the same in every turn and
+  // the same as the CLI sent it.
+  for (const b of CURRENT) assert.deepEqual(shaped(b).system, CURRENT[0]!.system);
   const texts = CURRENT.map((b) => JSON.stringify(shaped(b).messages));
   for (let i = 1; i < texts.length; i++) assert.ok(texts[i]!.startsWith(texts[i - 1]!.slice(0, -1)), `turn ${i + 1} starts with turn ${i}`);
   // So the endpoint's cheap bound still works: a remembered count bounds the next turn.
@@ -69,6 +74,17 @@ test('a system entry with no user turn before it joins the next one, or stands a
   const twoInARow = { messages: [{ role: 'assistant', content: 'a' }, { role: 'system', content: 'S1' }, { role: 'developer', content: 'S2' }, { role: 'user', content: 'u' }] };
   assert.equal(foldSystemMessages(twoInARow), 2);
   assert.deepEqual(twoInARow.messages.map((m) => m.role), ['assistant', 'user']);
+  // Between a tool call and its result: after the result, which Anthropic's API wants first.
+  const result = { type: 'tool_result', tool_use_id: 't1', content: 'ok' };
+  const midTool = { messages: [{ role: 'user', content: 'go' }, { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'Bash', input: {} }] }, { role: 'system', content: 'C' }, { role: 'user', content: [result] }] };
+  foldSystemMessages(midTool);
+  assert.deepEqual(midTool.messages.map((m) => m.role), ['user', 'assistant', 'user']);
+  assert.deepEqual(midTool.messages[2]!.content, [result, { type: 'text', text: foldedText('C') }]);
+  // An image in an entry is kept, an empty entry leaves nothing, a malformed entry is passed on.
+  const image = { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'AA==' } };
+  const odd = { messages: [{ role: 'user', content: 'hi' }, { role: 'system', content: [{ type: 'text', text: 'D', cache_control: { type: 'ephemeral' } }, image] }, { role: 'system', content: '' }, null] };
+  assert.equal(foldSystemMessages(odd), 2);
+  assert.deepEqual(odd.messages, [{ role: 'user', content: [{ type: 'text', text: 'hi' }, { type: 'text', text: foldedText('D') }, image] }, null]);
   const untouched = { messages: [{ role: 'user', content: 'hi' }] };
   assert.equal(foldSystemMessages(untouched), 0);
   assert.equal(foldSystemMessages({}), 0);
