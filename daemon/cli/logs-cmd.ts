@@ -37,12 +37,19 @@ export async function logsCommand(opts: { follow?: boolean; engine?: boolean }):
     await new Promise<void>((resolve, reject) => createReadStream(file).on('end', resolve).on('error', reject).pipe(process.stdout, { end: false }));
     return 0;
   }
-  let pos = copyRange(file, 0);
+  // Watching first, then the first copy: a line written in between is not lost. A rotation is a
+  // new file (another inode): it is read from its start, however large it already grew, and
+  // whether the watcher calls it an add or a change.
   const watcher = chokidar.watch(dirname(file), { depth: 0, ignoreInitial: true });
+  await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+  const inode = () => { try { return statSync(file).ino; } catch { return -1; } };
+  let ino = inode();
+  let pos = copyRange(file, 0);
   watcher.on('all', (event, changed) => {
-    if (basename(changed) !== basename(file)) return;
-    if (event === 'add') pos = 0;
-    if (event === 'add' || event === 'change') pos = copyRange(file, pos);
+    if (basename(changed) !== basename(file) || (event !== 'add' && event !== 'change')) return;
+    const now = inode();
+    if (now !== ino) { ino = now; pos = 0; }
+    pos = copyRange(file, pos);
   });
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

@@ -242,8 +242,10 @@ test('cclocald logs -f --engine follows the engine log across the rotation at a 
   const follower = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'daemon', 'main.ts'), 'logs', '-f', '--engine'], { env: home.env, stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => { follower.kill(); });
   let out = '';
-  const seen = (re: RegExp) => new Promise<void>((resolve) => {
-    const check = () => { if (re.test(out)) { follower.stdout.off('data', onData); resolve(); } };
+  // A deadline, so a follower that missed the rotation fails the test instead of stalling the suite.
+  const seen = (re: RegExp) => new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => { follower.stdout.off('data', onData); reject(new Error(`not seen in 20 s: ${re}; the follower printed: ${out}`)); }, 20_000);
+    const check = () => { if (re.test(out)) { clearTimeout(timer); follower.stdout.off('data', onData); resolve(); } };
     const onData = (c: Buffer) => { out += c; check(); };
     follower.stdout.on('data', onData);
     check();
