@@ -61,7 +61,6 @@ function within<T>(p: Promise<T>, ms: number): Promise<T | null> {
   });
 }
 
-
 export function relay(req: RelayRequest, res: ServerResponse, clientGone: AbortSignal): Promise<RelayOutcome> {
   if (clientGone.aborted) return Promise.resolve({ kind: 'done', status: 499, events: 0, firstEventAt: null });
   return new Promise((resolve) => {
