@@ -7,7 +7,13 @@ export const PROTOCOL_VERSION = 1;
 export type EngineState = 'stopped' | 'downloading' | 'loading' | 'ready' | 'crashed' | 'backoff' | 'failed';
 export const ENGINE_STATES: readonly EngineState[] = ['stopped', 'downloading', 'loading', 'ready', 'crashed', 'backoff', 'failed'];
 
-export type CrashReason = 'metal-oom' | 'wedged' | 'startup-error' | 'startup-timeout' | 'signal' | 'exit';
+/** Why the engine died. The out-of-memory reasons are named for the memory that ran short (each
+ *  halves the model's window): `metal-oom` (Apple GPU: MLX's abort, llama.cpp's Metal buffers),
+ *  `cuda-oom` (an NVIDIA GPU), `alloc-oom` (llama.cpp could not allocate its KV cache or compute
+ *  buffers, whichever backend). */
+export type CrashReason = 'metal-oom' | 'cuda-oom' | 'alloc-oom' | 'wedged' | 'startup-error' | 'startup-timeout' | 'signal' | 'exit';
+
+export const OUT_OF_MEMORY_REASONS: ReadonlySet<CrashReason> = new Set(['metal-oom', 'cuda-oom', 'alloc-oom']);
 
 export interface LastCrash {
   reason: CrashReason;

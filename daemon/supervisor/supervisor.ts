@@ -4,7 +4,7 @@
 //
 //   load ─→ [stop old] ─→ spawn ─→ downloading/loading ─healthy→ ready
 //   exit | stall | wedge ─→ crashed ─policy→ backoff ─timer→ spawn …   or ─→ failed
-//   metal-oom ─→ the model's context window is halved before the restart
+//   an out-of-memory reason (metal-oom, cuda-oom, alloc-oom) ─→ the model's context window is halved before the restart
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { cancelled, DaemonError, engineFailed, engineMissing, invalidParams, nothingLoaded, shuttingDown, unknownModel } from '../errors.js';
@@ -12,7 +12,7 @@ import { startEngine, type EngineExit, type EngineHandle } from '../engine/engin
 import { HEALTH_PATH } from '../engine/vllm-mlx.js';
 import type { Notifier } from '../notify.js';
 import { CATALOG, resolveModel, type ResolvedModel } from '../protocol/catalog.js';
-import type { CrashReason, DaemonEvent, EngineError, EngineState, LastCrash, LoadResult, StatusResult } from '../protocol/protocol.js';
+import { OUT_OF_MEMORY_REASONS, type CrashReason, type DaemonEvent, type EngineError, type EngineState, type LastCrash, type LoadResult, type StatusResult } from '../protocol/protocol.js';
 import { removeFile, writeJsonAtomic, type EngineRecord, type PersistedState } from '../state-store.js';
 import { classifyExit, tailLines } from './crash-reason.js';
 import { decideRestart, shrinkContext } from './restart-policy.js';
@@ -312,12 +312,12 @@ export class Supervisor {
     this.#d.log.warn({ reason, exitCode: exit.exitCode, signal: exit.signal, model: model.id, trigger: 'engine' }, 'engine crashed');
     this.#d.emit({ type: 'crash', model: model.id, reason, exitCode: exit.exitCode, signal: exit.signal, stderrTail: detail });
     let note = '';
-    if (reason === 'metal-oom') {
+    if (OUT_OF_MEMORY_REASONS.has(reason)) {
       const from = this.contextWindowFor(model.id);
       const to = shrinkContext(from, this.#cfg.contextFloor);
       if (to < from) {
         this.#settings.setContext(model.id, to);
-        this.#d.log.warn({ model: model.id, from, to }, 'context window shrunk after Metal OOM');
+        this.#d.log.warn({ model: model.id, from, to }, 'context window shrunk after an out-of-memory crash');
         this.#d.emit({ type: 'contextShrunk', model: model.id, from, to });
         note = `; context window ${from} → ${to}`;
       }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { classifyExit, isMetalOom, tailLines } from '../../daemon/supervisor/crash-reason.js';
+import { classifyExit, outOfMemoryIn, tailLines } from '../../daemon/supervisor/crash-reason.js';
 
 const OOM = 'libc++abi: terminating due to uncaught exception of type std::runtime_error: [METAL] Command buffer execution failed: Insufficient Memory (00000008:kIOGPUCommandBufferCallbackErrorOutOfMemory)';
 const OOM_DOCS = '[METAL] Command buffer execution failed: Insufficient Memory\n(kIOGPUCommandBufferCallbackErrorOutOfMemory)';
@@ -14,10 +14,18 @@ const cases: Array<[string, Parameters<typeof classifyExit>[0], string]> = [
   ['a kill by signal while serving is signal', { exitCode: null, signal: 'SIGKILL', logTail: 'INFO serving', wasReady: true }, 'signal'],
   ['a plain exit while serving is exit', { exitCode: 0, signal: null, logTail: 'INFO Shutting down', wasReady: true }, 'exit'],
   ['"unhealthy" text is not an OOM', { exitCode: 3, signal: null, logTail: 'status unhealthy', wasReady: true }, 'exit'],
+  // llama.cpp's words (its v0.4.0 source), by the memory that ran short.
+  ['llama.cpp on CUDA failing an allocation is cuda-oom', { exitCode: 134, signal: null, logTail: 'ggml_backend_cuda_buffer_type_alloc_buffer: allocating 4096.00 MiB on device 0: cudaMalloc failed: out of memory', wasReady: true }, 'cuda-oom'],
+  ['a CUDA runtime OOM is cuda-oom', { exitCode: null, signal: 'SIGABRT', logTail: 'CUDA error: out of memory\n  current device: 0', wasReady: true }, 'cuda-oom'],
+  ['llama.cpp unable to allocate its KV cache at start is alloc-oom', { exitCode: 1, signal: null, logTail: 'llama_init_from_model: failed to initialize the context: failed to allocate buffer for kv cache', wasReady: false }, 'alloc-oom'],
+  ['llama.cpp unable to allocate compute buffers is alloc-oom', { exitCode: 1, signal: null, logTail: 'failed to allocate compute pp buffers', wasReady: false }, 'alloc-oom'],
+  ['llama.cpp on Metal out of buffer memory is metal-oom', { exitCode: 1, signal: null, logTail: 'ggml_metal_buffer_init: failed to allocate Metal buffer of 8589934592 bytes (out of memory)', wasReady: false }, 'metal-oom'],
+  // A person who pastes an OOM into a prompt: vllm-mlx echoes the prompt, and a later kill is a kill.
+  ['an OOM quoted in a logged prompt preview is not an OOM', { exitCode: null, signal: 'SIGKILL', logTail: `INFO [REQUEST] last user message preview: why do I get ${OOM}?\nINFO serving`, wasReady: true }, 'signal'],
 ];
 for (const [name, facts, reason] of cases) test(name, () => assert.equal(classifyExit(facts), reason));
 
-test('an OOM is recognised anywhere in the tail', () => assert.equal(isMetalOom(`a\nb\n${OOM}\nc`), true));
+test('an OOM is recognised anywhere in the tail', () => assert.equal(outOfMemoryIn(`a\nb\n${OOM}\nc`), 'metal-oom'));
 
 test('the kept detail is the end of the log, bounded in lines and characters', () => {
   const text = Array.from({ length: 100 }, (_, i) => `line ${i}`).join('\n') + '\n\n';
