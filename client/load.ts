@@ -17,7 +17,7 @@ export function progressText(e: DaemonEvent): string | null {
         ? `⬇ Downloading model ${fmtBytes(e.bytes)} (${(e.rateBps / 1024 ** 2).toFixed(1)} MB/s)`
         : `⏳ Model cached (${fmtBytes(e.bytes)}) — loading into memory... ${e.loadingS}s`;
     case 'crash': return `engine crashed (${e.reason}); cclocald is restarting it`;
-    case 'contextShrunk': return `context window ${e.from} → ${e.to} after a Metal OOM`;
+    case 'contextShrunk': return `context window ${e.from} → ${e.to} after an out-of-memory crash`;
     default: return null;
   }
 }

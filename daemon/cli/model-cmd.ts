@@ -12,7 +12,7 @@ function progressLine(e: DaemonEvent): string | null {
     case 'state': return `engine ${e.to}`;
     case 'crash': return `engine crashed (${e.reason})`;
     case 'restart': return `restarting (attempt ${e.attempt})`;
-    case 'contextShrunk': return `context window ${e.from} → ${e.to} after a Metal OOM`;
+    case 'contextShrunk': return `context window ${e.from} → ${e.to} after an out-of-memory crash`;
     default: return null;
   }
 }
