@@ -1,8 +1,9 @@
-// Claude Code aborts a stream that has had no parsed SSE event for 300 s (its event watchdog,
-// code.claude.com/docs/en/network-config "Streaming idle watchdogs"), then sends the request
-// again, which doubles a long prefill. SSE comments such as vllm-mlx's ": heartbeat" are not
-// events, and the relay holds message_start back through the prefill so that a crash there can
-// be retried unseen. So while a streamed request waits (queue, engine load or restart, held
+// Claude Code documents a watchdog that aborts a stream with no parsed SSE event for 300 s
+// (code.claude.com/docs/en/network-config "Streaming idle watchdogs") and then sends the request
+// again, which would double a long prefill; 2.1.332 did not fire it here on a silent 330 s
+// prefill, but the gateway contract asks for pings, and other releases or settings may. SSE
+// comments such as vllm-mlx's ": heartbeat" are not events, and the relay holds message_start
+// back through the prefill so that a crash there can be retried unseen. So while a streamed request waits (queue, engine load or restart, held
 // preamble), the client gets Anthropic's own `ping` event. The first goes out only after a quiet
 // interval: an answer that comes quickly keeps its plain HTTP status (a 400 "prompt is too long",
 // a 529), as Claude Code expects.

@@ -47,7 +47,7 @@ export interface AttachPlan {
  * here asks it to compact at 85% of it; a percentage can only lower Claude Code's own threshold.
  * The auto-compact window is clamped to at least 100,000 by Claude Code and capped at the model's
  * window. Measured (scripts/compact-experiment.ts pct, 2K-token reads): 2.1.332 and 2.1.197 both
- * compact at about 20K on a 32K window and 9-14K on 16K. A percentage scaled to the clamped
+ * compact at about 20K on a 32K window, and at 8-14K on 16K. A percentage scaled to the clamped
  * 100,000 (27% for 32K), as before the window was told, now lowers 2.1.332's threshold to 27% of
  * the real window (8.8K), and a session thrashes.
  */
