@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { FAKE_ENGINE } from '../test/helpers/daemon.js';
 import { pickFreePort } from '../daemon/engine/free-port.js';
-import { probeHealthy } from '../daemon/engine/engine-process.js';
+import { probeReady } from '../daemon/engine/engine-process.js';
+import { vllmMlx } from '../daemon/engine/kinds.js';
 import { startCcr } from './ccr.js';
 import { benchDaemon, percentile } from './daemon.js';
 
@@ -61,7 +62,7 @@ export async function endpointOverhead(): Promise<string[]> {
   const direct = spawn(FAKE_ENGINE, ['serve', model, '--port', String(port)], { stdio: 'ignore', env: { ...process.env, FAKE_VLLM_LOAD_MS: '0' } });
   const d = await benchDaemon({}, false);
   try {
-    while (!(await probeHealthy(`http://127.0.0.1:${port}/health`))) await new Promise((r) => setTimeout(r, 20));
+    while (!(await probeReady(`http://127.0.0.1:${port}/health`, vllmMlx.isReady))) await new Promise((r) => setTimeout(r, 20));
     const loaded = await d.rpc.request('load', { model: 'gemma-light' });
     void loaded;
     const status = await d.rpc.request('status');

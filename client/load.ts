@@ -1,7 +1,7 @@
 // Asks the daemon to load (or swap to) a model, with a live progress line from its events.
 // Ctrl-C leaves the daemon and the download running.
 import { errorData, type DaemonClient } from '../daemon/protocol/connect.js';
-import type { DaemonEvent, LoadResult } from '../daemon/protocol/protocol.js';
+import type { DaemonEvent, LoadParams, LoadResult } from '../daemon/protocol/protocol.js';
 import { ClientError } from './ensure-daemon.js';
 
 function fmtBytes(n: number): string {
@@ -22,7 +22,7 @@ export function progressText(e: DaemonEvent): string | null {
   }
 }
 
-export async function loadModel(client: DaemonClient, model: string, contextWindow: number | undefined, tty: boolean): Promise<LoadResult> {
+export async function loadModel(client: DaemonClient, params: LoadParams, tty: boolean): Promise<LoadResult> {
   const off = client.onEvent((e) => {
     const line = progressText(e);
     if (line && (tty || e.type !== 'progress')) process.stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
@@ -33,7 +33,7 @@ export async function loadModel(client: DaemonClient, model: string, contextWind
   };
   process.once('SIGINT', onInt);
   try {
-    return await client.request('load', { model, ...(contextWindow !== undefined ? { contextWindow } : {}) });
+    return await client.request('load', params);
   } catch (err) {
     const data = errorData(err);
     throw new ClientError(err instanceof Error ? err.message : String(err), data?.hint);

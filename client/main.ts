@@ -1,6 +1,7 @@
 // cclocal: attach Claude Code to the model cclocald serves. Flags are the seed launcher's.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { CATALOG, DEFAULT_MODEL, resolveModel } from '../daemon/protocol/catalog.js';
+import { CATALOG, DEFAULT_MODEL, looksLikeModelRef, resolveModel } from '../daemon/protocol/catalog.js';
+import { EngineChoiceError, loadRequest, modelReference, parseEngineName } from '../daemon/protocol/load-request.js';
 import { DEFAULT_OUT_TOKENS } from '../daemon/protocol/attach-env.js';
 import { connectDaemon, DaemonUnavailableError } from '../daemon/protocol/connect.js';
 import { homeDir, homePaths } from '../daemon/protocol/paths.js';
@@ -19,7 +20,7 @@ function positiveInt(v: string): number {
   return n;
 }
 
-interface Opts { model?: string; list?: boolean; rm?: boolean; server?: boolean; outTokens: number; safe?: boolean; memCheck: boolean }
+interface Opts { model?: string; engine?: string; list?: boolean; rm?: boolean; server?: boolean; outTokens: number; safe?: boolean; memCheck: boolean }
 
 function program(): Command {
   const p = new Command('cclocal')
@@ -28,7 +29,8 @@ function program(): Command {
     .showHelpAfterError("Run 'cclocal --help' for usage.");
   for (const e of CATALOG) p.addOption(new Option(`--${e.name}`, `${e.display} (~${e.sizeGB}GB) — ${e.notes}${e.name === DEFAULT_MODEL ? ' (default)' : ''}`));
   p.addOption(new Option('--light', 'alias of --gemma-light'));
-  p.option('--model <id>', 'any MLX model by its Hugging Face id (org/name)')
+  p.option('--model <id>', 'any model: an MLX id (org/name); for llama-server a GGUF repo (org/name[:QUANT]) or a .gguf file')
+    .option('--engine <name>', 'the engine: vllm-mlx or llama-server (default: CCLOCAL_ENGINE, else the one the daemon runs)')
     .option('-l, --list', 'list cached models on disk')
     .option('--rm', 'manage or delete cached models (interactive)')
     .option('--server', 'make sure the model is loaded, print the connect command, and return')
@@ -58,7 +60,16 @@ async function main(argv: string[]): Promise<number> {
   const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
 
   let wanted = modelFromFlags(ours);
-  if (wanted && !resolveModel(wanted)) throw new ClientError(`unknown model "${wanted}"`, `use one of --${CATALOG.map((e) => e.name).join(', --')}, or --model org/name`);
+  if (wanted) wanted = modelReference(wanted, process.cwd());
+  if (wanted && !resolveModel(wanted) && !looksLikeModelRef(wanted)) throw new ClientError(`unknown model "${wanted}"`, `use one of --${CATALOG.map((e) => e.name).join(', --')}, --model org/name, or for llama-server --model FILE.gguf`);
+  let askedEngine: ReturnType<typeof parseEngineName> | undefined;
+  try {
+    const named = opts.engine ?? (env.CCLOCAL_ENGINE || undefined);
+    askedEngine = named ? parseEngineName(named) : undefined;
+  } catch (err) {
+    if (err instanceof EngineChoiceError) throw new ClientError(err.message, 'use --engine vllm-mlx or --engine llama-server');
+    throw err;
+  }
   const claudeBin = opts.server || opts.rm ? null : findClaude(env);
 
   if (opts.rm) {
@@ -75,18 +86,21 @@ async function main(argv: string[]): Promise<number> {
       if (!pick) { say('Bye.'); return 0; }
       wanted = pick;
     }
-    // No flag and no terminal: the model that is loaded, else the default.
-    const model = resolveModel(wanted ?? status.engine.model ?? DEFAULT_MODEL)!;
-    const warm = status.engine.model === model.id && status.engine.state === 'ready';
+    // No flag and no terminal: the model that is loaded, else the default; on the engine asked
+    // for, else the one the daemon runs.
+    const kind = askedEngine ?? status.engine.kind;
+    const ref = wanted ?? (kind === status.engine.kind ? status.engine.model : null) ?? DEFAULT_MODEL;
+    const id = resolveModel(ref, kind)?.id ?? ref;
+    const warm = status.engine.kind === kind && status.engine.model === id && status.engine.state === 'ready';
     let contextWindow: number | undefined;
     // --safe asks even for a warm model: a shrink then applies to the running engine at once.
     if ((!warm || opts.safe) && opts.memCheck) {
-      const choice = await preflightDecision(client, model.id, { safe: !!opts.safe, interactive, currentWindow: status.engine.contextWindow, homeDir: paths.home, say });
+      const choice = await preflightDecision(client, id, { engine: kind, safe: !!opts.safe, interactive, currentWindow: status.engine.contextWindow, homeDir: paths.home, say });
       if (choice.quit) return 0;
       contextWindow = choice.contextWindow;
     }
-    if (status.engine.model !== model.id || status.engine.state !== 'ready') say(`Loading ${model.id}...`);
-    const loaded = await loadModel(client, model.id, contextWindow, process.stderr.isTTY === true);
+    if (!warm) say(`Loading ${id} on ${kind}...`);
+    const loaded = await loadModel(client, loadRequest({ model: ref, contextWindow, engineFlag: kind, env, cwd: process.cwd() }), process.stderr.isTTY === true);
     const now = await client.request('status');
     const plan = planFor(now.endpoint.url, loaded.model, loaded.contextWindow, opts.outTokens);
     if (opts.server) {

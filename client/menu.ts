@@ -1,8 +1,7 @@
 // The interactive model menu: arrow keys or numbers, cached ● / not cached ○, which model is
 // loaded and warm, whether it fits in GPU memory, and the cache screens.
 import type { DaemonClient } from '../daemon/protocol/connect.js';
-import { CATALOG } from '../daemon/protocol/catalog.js';
-import { cacheFolderName } from '../daemon/protocol/catalog.js';
+import { CATALOG, cacheFolderName, resolveModel } from '../daemon/protocol/catalog.js';
 import type { StatusResult } from '../daemon/protocol/protocol.js';
 import { manageCache, printList } from './cache-screens.js';
 import { listCached } from './hf-cache.js';
@@ -12,17 +11,21 @@ export async function chooseModel(client: DaemonClient, status: StatusResult, hu
   const { select } = await import('@inquirer/prompts');
   for (;;) {
     const cached = new Set(listCached(hub).map((m) => cacheFolderName(m.id)));
+    const kind = status.engine.kind;
     const fits = await Promise.all(CATALOG.map((e) => client.request('preflight', { model: e.name }).then((r) => !r.tight, () => true)));
     const choices = CATALOG.map((e, i) => {
-      const mark = cached.has(cacheFolderName(e.id)) ? '●' : '○';
-      const warm = status.engine.model === e.id ? (status.engine.state === 'ready' ? '  [loaded, warm]' : `  [${status.engine.state}]`) : '';
+      // What this engine kind would serve for the name (the MLX repo, or the GGUF repo).
+      const served = resolveModel(e.name, kind);
+      const repo = served && 'repo' in served.source ? served.source.repo : e.id;
+      const mark = cached.has(cacheFolderName(repo)) ? '●' : '○';
+      const warm = served && status.engine.model === served.id ? (status.engine.state === 'ready' ? '  [loaded, warm]' : `  [${status.engine.state}]`) : '';
       const tight = fits[i] ? '' : '  [tight on memory]';
       return { name: `${mark} ${String(i + 1)}) ${e.display.padEnd(22)} ${`${e.sizeGB}GB`.padStart(5)}  --${e.name.padEnd(12)} ${e.notes}${warm}${tight}`, value: e.name };
     });
     const pick = await select<string>({
-      message: 'Model  (● downloaded  ○ not downloaded)',
+      message: `Model on ${kind}  (● downloaded  ○ not downloaded)`,
       choices: [...choices, { name: 'm) Manage cache', value: '*manage*' }, { name: 'l) List cache', value: '*list*' }, { name: 'q) Quit', value: '*quit*' }],
-      default: status.engine.model ? CATALOG.find((e) => e.id === status.engine.model)?.name : undefined,
+      default: status.engine.model ? CATALOG.find((e) => resolveModel(e.name, kind)?.id === status.engine.model)?.name : undefined,
       pageSize: 12,
     });
     if (pick === '*quit*') return null;

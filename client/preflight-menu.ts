@@ -1,7 +1,7 @@
 // The seed's memory safeguard: when the GPU headroom is tight (or --safe), shrink the context
 // window and/or raise the GPU wired limit; non-interactive runs apply the recommended shrink.
 import type { DaemonClient } from '../daemon/protocol/connect.js';
-import type { PreflightResult } from '../daemon/protocol/protocol.js';
+import type { EngineKindName, PreflightResult } from '../daemon/protocol/protocol.js';
 import { raiseWiredLimit } from './wired-limit.js';
 
 const GiB = 1024 ** 3;
@@ -13,8 +13,8 @@ export function describe(r: PreflightResult): string {
   return `⚠ Tight memory  ${gb(r.modelBytes)} model, GPU budget ${gb(r.gpuBudgetBytes)} → ${gb(Math.max(0, r.headroomBytes))} for KV cache.`;
 }
 
-export async function preflightDecision(client: DaemonClient, model: string, o: { safe: boolean; interactive: boolean; currentWindow: number; homeDir: string; say(s: string): void }): Promise<PreflightChoice> {
-  const r = await client.request('preflight', { model });
+export async function preflightDecision(client: DaemonClient, model: string, o: { engine?: EngineKindName; safe: boolean; interactive: boolean; currentWindow: number; homeDir: string; say(s: string): void }): Promise<PreflightChoice> {
+  const r = await client.request('preflight', { model, ...(o.engine ? { engine: o.engine } : {}) });
   if (!r.tight && !o.safe) return {};
   const shrinkTo = r.recommend.contextWindow;
   o.say(`\n  ${describe(r)}\n  Large agentic contexts have OOM-crashed vllm-mlx in this range.`);

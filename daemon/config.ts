@@ -3,8 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defaultEngineName, isEngineName } from './engine/kinds.js';
 import { hubCacheDir } from './protocol/hf-cache.js';
 import { homeDir, homePaths, type HomePaths } from './protocol/paths.js';
+import { ENGINE_KIND_NAMES, type EngineKindName } from './protocol/protocol.js';
 
 /** Tunables a person (or a test) may set in config.json; production defaults below. */
 export interface Tunables {
@@ -48,6 +50,8 @@ export interface Tunables {
   betweenEventsTimeoutMs: number;
   /** A streamed request that waits gets a `ping` event this often; at most 15 s (the contract). */
   pingIntervalMs: number;
+  /** The engine kind when CCLOCAL_ENGINE does not name one (the contract's default otherwise). */
+  engine: EngineKindName;
 }
 
 export const DEFAULT_TUNABLES: Readonly<Tunables> = Object.freeze({
@@ -73,14 +77,17 @@ export const DEFAULT_TUNABLES: Readonly<Tunables> = Object.freeze({
   firstEventTimeoutMs: 900_000,
   betweenEventsTimeoutMs: 120_000,
   pingIntervalMs: 10_000,
+  engine: defaultEngineName(process.platform, process.arch),
 });
 
 export interface Config extends Tunables {
   paths: HomePaths;
   /** The Anthropic-API endpoint's port on 127.0.0.1. */
   port: number;
-  /** CCLOCAL_ENGINE_BIN when set. */
+  /** CCLOCAL_ENGINE_BIN when set: the executable of `engine`, the kind configured here. */
   engineBinEnv: string | undefined;
+  /** Where builds are cached outside the clone (scripts/build-llama-server.sh builds there). */
+  buildCache: string;
   /** Where Hugging Face puts models--org--name folders. */
   hfHubCache: string;
   /** The package root (where ./install.sh puts .venv), found from this file, never from argv[0]. */
@@ -131,7 +138,10 @@ function readTunables(path: string): Tunables {
     if (!(key in DEFAULT_TUNABLES)) throw new ConfigError(`${path}: unknown setting "${key}" (known: ${Object.keys(DEFAULT_TUNABLES).join(', ')})`);
     const k = key as keyof Tunables;
     const def = DEFAULT_TUNABLES[k];
-    if (k === 'platform') {
+    if (k === 'engine') {
+      if (!isEngineName(value)) throw new ConfigError(`${path}: engine must be one of ${ENGINE_KIND_NAMES.join(', ')}`);
+      out.engine = value;
+    } else if (k === 'platform') {
       if (value !== 'darwin' && value !== 'linux') throw new ConfigError(`${path}: platform must be "darwin" or "linux"`);
       out.platform = value;
     } else if (typeof def === 'boolean') {
@@ -156,9 +166,19 @@ export function configuredPlatform(configPath: string): 'darwin' | 'linux' {
   try { return readTunables(configPath).platform; } catch { return DEFAULT_TUNABLES.platform; }
 }
 
+/** ~/.cache/cclocal, or CCLOCAL_BUILD_CACHE (the same rule as scripts/build-llama-server.sh). */
+export function buildCacheDir(env: NodeJS.ProcessEnv): string {
+  if (env.CCLOCAL_BUILD_CACHE) return env.CCLOCAL_BUILD_CACHE;
+  return resolve(env.XDG_CACHE_HOME || resolve(env.HOME || '/', '.cache'), 'cclocal');
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const paths = homePaths(homeDir(env));
   const tunables = readTunables(paths.config);
+  if (env.CCLOCAL_ENGINE) {
+    if (!isEngineName(env.CCLOCAL_ENGINE)) throw new ConfigError(`CCLOCAL_ENGINE must be one of ${ENGINE_KIND_NAMES.join(', ')}, got "${env.CCLOCAL_ENGINE.slice(0, 100)}"`);
+    tunables.engine = env.CCLOCAL_ENGINE;
+  }
   const engineBaseEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
     // A real key must never reach a local server (seed #10), not even through the engine's env.
@@ -169,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     paths,
     port: parsePort(env.CCLOCAL_PORT),
     engineBinEnv: env.CCLOCAL_ENGINE_BIN || undefined,
+    buildCache: buildCacheDir(env),
     hfHubCache: hubCacheDir(env),
     installRoot: packageRoot(),
     pathVar: env.PATH ?? '',

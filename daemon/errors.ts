@@ -26,11 +26,14 @@ export class DaemonError extends Error {
   get reason(): ErrorReason { return this.data.reason; }
 }
 
-export const engineMissing = (searched: string[], hint: string) =>
-  new DaemonError('engine-missing', `vllm-mlx not found (looked at ${searched.join(', ') || 'nothing'})`, hint, { searched });
+export const engineMissing = (kind: string, searched: string[], hint: string) =>
+  new DaemonError('engine-missing', `${kind} not found (looked at ${searched.join(', ') || 'nothing'})`, hint, { kind, searched });
 
-export const unknownModel = (name: string, known: string[]) =>
-  new DaemonError('unknown-model', `unknown model "${name}"`, `use a catalog name (${known.join(', ')}) or a full Hugging Face id such as org/name`);
+export const unknownModel = (name: string, hint: string, kind?: string) =>
+  new DaemonError('unknown-model', `unknown model "${name.slice(0, 200)}"${kind ? ` for ${kind}` : ''}`, hint);
+
+export const modelFileMissing = (path: string) =>
+  new DaemonError('unknown-model', `no model file at ${path.slice(0, 500)}`, 'give the path of an existing .gguf file (cclocal makes a relative path absolute)');
 
 export const portInUse = (port: number) =>
   new DaemonError('port-in-use', `port ${port} on 127.0.0.1 is already in use`, 'free it, or set enginePort in config.json to 0 to let cclocald pick one', { port });

@@ -3,12 +3,11 @@
 // (healthy, serving the model we would load) or stop it: never two multi-GB engines at once.
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { adoptEngine, isProcessAlive, probeHealthy } from './engine/engine-process.js';
-import { HEALTH_PATH } from './engine/vllm-mlx.js';
+import { adoptEngine, isProcessAlive, probeReady } from './engine/engine-process.js';
+import type { EngineKind } from './engine/kind.js';
 import type { Notifier } from './notify.js';
 import { commandLineOf } from './platform/ps.js';
-import { resolveModel } from './protocol/catalog.js';
-import type { DaemonEvent } from './protocol/protocol.js';
+import type { DaemonEvent, EngineKindName } from './protocol/protocol.js';
 import { readEngineRecord, removeFile, type PersistedState } from './state-store.js';
 import type { Supervisor } from './supervisor/supervisor.js';
 
@@ -16,23 +15,26 @@ export type Recovery = 'none' | 'adopted' | 'stopped';
 
 export async function recoverOrphanEngine(d: {
   config: Config; log: Logger; persisted: PersistedState; supervisor: Supervisor; notifier: Notifier;
+  engines(name: EngineKindName): EngineKind;
   emit(e: Extract<DaemonEvent, { type: 'recovered' }> extends infer E ? Omit<E, 'at'> : never): void;
 }): Promise<Recovery> {
   const { paths } = d.config;
   const rec = readEngineRecord(paths.engineRecord);
   if (!rec) return 'none';
+  // Records from before there were two kinds describe vllm-mlx.
+  const kind = d.engines(rec.kind ?? 'vllm-mlx');
   const cmd = isProcessAlive(rec.pid) ? await commandLineOf(rec.pid) : null;
   // A recycled pid (after a reboot) is somebody else's process: leave it alone.
-  if (!cmd || !cmd.includes('serve') || !cmd.includes(rec.model)) {
+  if (!cmd || !kind.isOwnLeftover(cmd, rec)) {
     removeFile(paths.engineRecord);
     return 'none';
   }
-  const healthUrl = `http://127.0.0.1:${rec.port}${HEALTH_PATH}`;
-  const handle = adoptEngine(rec.pid, paths.engineLog, healthUrl, d.config.healthPollMs);
-  const model = resolveModel(rec.model);
-  const wanted = d.config.autoload && d.persisted.lastModel === rec.model;
-  if (model && wanted && (await probeHealthy(healthUrl))) {
-    await d.supervisor.adopt(handle, model, rec.port, rec.bin);
+  const healthUrl = `http://127.0.0.1:${rec.port}${kind.healthPath}`;
+  const handle = adoptEngine(rec.pid, paths.engineLog, healthUrl, kind.isReady, d.config.healthPollMs);
+  const model = kind.resolveModel(rec.model);
+  const wanted = d.config.autoload && d.persisted.lastModel === rec.model && (d.persisted.lastEngine ?? d.config.engine) === kind.name;
+  if (model && wanted && (await probeReady(healthUrl, kind.isReady))) {
+    await d.supervisor.adopt(handle, kind, model, rec.port, rec.bin);
     d.log.warn({ pid: rec.pid, model: rec.model }, 'adopted the engine a previous daemon left running');
     d.emit({ type: 'recovered', model: rec.model, action: 'adopted', pid: rec.pid });
     d.notifier.notify(`cclocald restarted and kept ${rec.model} running (pid ${rec.pid})`);

@@ -7,6 +7,7 @@ import { createAttachFile } from './attach-file.js';
 import { revertWiredLimit } from './wired-limit.js';
 import { startEndpoint, type Endpoint } from './endpoint/http-server.js';
 import { createNotifier } from './notify.js';
+import { engineKind } from './engine/kinds.js';
 import { assertSocketPathFits, SocketPathTooLongError } from './protocol/paths.js';
 import { PROTOCOL_VERSION, type DaemonEvent } from './protocol/protocol.js';
 import { recoverOrphanEngine } from './recover.js';
@@ -58,7 +59,7 @@ export async function runDaemon(): Promise<number> {
   };
   const persisted = loadState(config.paths.state);
   const notifier = createNotifier({ platform: config.platform, enabled: config.notify, log: root.log.child({ mod: 'notify' }) });
-  const supervisor = new Supervisor({ config, log: root.log.child({ mod: 'supervisor' }), emit, notifier, persisted });
+  const supervisor = new Supervisor({ config, log: root.log.child({ mod: 'supervisor' }), emit, notifier, persisted, engines: engineKind });
 
   let endpoint: Endpoint;
   try {
@@ -120,6 +121,7 @@ export async function runDaemon(): Promise<number> {
   const rpc = createRpcServer({
     supervisor,
     hfHubCache: config.hfHubCache,
+    engineEnv: config.engineBaseEnv,
     platform: config.platform,
     contextFloor: config.contextFloor,
     log: root.log.child({ mod: 'rpc' }),
@@ -132,7 +134,7 @@ export async function runDaemon(): Promise<number> {
   });
   // Before the socket answers: a client must never see "stopped" while an orphan engine from a
   // daemon that died hard is still being adopted or stopped.
-  const recovery = await recoverOrphanEngine({ config, log, persisted, supervisor, notifier, emit }).catch((err) => {
+  const recovery = await recoverOrphanEngine({ config, log, persisted, supervisor, notifier, emit, engines: engineKind }).catch((err) => {
     log.error({ err }, 'could not check for a leftover engine');
     return 'none' as const;
   });
@@ -148,8 +150,9 @@ export async function runDaemon(): Promise<number> {
   log.info({ pid: process.pid, version: VERSION, home: config.paths.home, socket: config.paths.socket }, 'daemon started');
 
   if (recovery !== 'adopted' && config.autoload && persisted.lastModel && !stopping) {
-    log.info({ model: persisted.lastModel }, 'loading the last model again');
-    supervisor.load(persisted.lastModel).catch((err: Error) => log.warn({ err: err.message }, 'autoload failed'));
+    const again = { ...(persisted.lastEngine ? { engine: persisted.lastEngine } : {}), ...(persisted.lastEngineBin ? { engineBin: persisted.lastEngineBin } : {}) };
+    log.info({ model: persisted.lastModel, ...again }, 'loading the last model again');
+    supervisor.load(persisted.lastModel, again).catch((err: Error) => log.warn({ err: err.message }, 'autoload failed'));
   }
   await done;
   return 0;

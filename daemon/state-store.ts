@@ -1,13 +1,20 @@
 // What the daemon remembers across its own restarts: the model to keep warm and the context
 // window decided for each model (an OOM shrink holds until a person raises it with setContext).
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { ENGINE_KIND_NAMES, type EngineKindName } from './protocol/protocol.js';
 
 export interface PersistedState {
   lastModel: string | null;
+  /** The engine kind lastModel ran on (null: the configured one). */
+  lastEngine: EngineKindName | null;
+  /** The executable a client named for it (its CCLOCAL_ENGINE_BIN), kept for the restarts. */
+  lastEngineBin: string | null;
   contexts: Record<string, number>;
 }
 
 export interface EngineRecord {
+  /** Absent in records written before there were two kinds: vllm-mlx. */
+  kind?: EngineKindName;
   pid: number;
   model: string;
   port: number;
@@ -35,7 +42,13 @@ export function loadState(path: string): PersistedState {
   const raw = readJson<Partial<PersistedState>>(path);
   const contexts: Record<string, number> = {};
   for (const [k, v] of Object.entries(raw?.contexts ?? {})) if (Number.isInteger(v) && v > 0) contexts[k] = v;
-  return { lastModel: typeof raw?.lastModel === 'string' ? raw.lastModel : null, contexts };
+  const lastEngine = ENGINE_KIND_NAMES.find((k) => k === raw?.lastEngine) ?? null;
+  return {
+    lastModel: typeof raw?.lastModel === 'string' ? raw.lastModel : null,
+    lastEngine,
+    lastEngineBin: typeof raw?.lastEngineBin === 'string' ? raw.lastEngineBin : null,
+    contexts,
+  };
 }
 
 export function readEngineRecord(path: string): EngineRecord | null {

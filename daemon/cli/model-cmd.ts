@@ -1,5 +1,6 @@
-// `cclocald load <model> [--ctx N]` and `cclocald unload`, with live progress while loading.
-import type { DaemonEvent } from '../protocol/protocol.js';
+// `cclocald load <model> [--ctx N] [--engine NAME]` and `cclocald unload`, with live progress while loading.
+import { EngineChoiceError, loadRequest } from '../protocol/load-request.js';
+import type { DaemonEvent, LoadParams } from '../protocol/protocol.js';
 import { connectOrExplain, currentPaths, printRpcError } from './connect-home.js';
 import { formatBytes } from './format.js';
 
@@ -17,7 +18,15 @@ function progressLine(e: DaemonEvent): string | null {
   }
 }
 
-export async function loadCommand(model: string, opts: { ctx?: number }): Promise<number> {
+export async function loadCommand(model: string, opts: { ctx?: number; engine?: string }): Promise<number> {
+  let params: LoadParams;
+  try {
+    params = loadRequest({ model, contextWindow: opts.ctx, engineFlag: opts.engine, env: process.env, cwd: process.cwd() });
+  } catch (err) {
+    if (!(err instanceof EngineChoiceError)) throw err;
+    process.stderr.write(`cclocald: ${err.message}\n`);
+    return 1;
+  }
   const client = await connectOrExplain(currentPaths());
   if (!client) return 1;
   const tty = process.stderr.isTTY === true;
@@ -28,9 +37,9 @@ export async function loadCommand(model: string, opts: { ctx?: number }): Promis
     process.stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
   });
   try {
-    const r = await client.request('load', { model, ...(opts.ctx !== undefined ? { contextWindow: opts.ctx } : {}) });
+    const r = await client.request('load', params);
     if (tty) process.stderr.write('\r\x1b[K');
-    process.stdout.write(`ready: ${r.model}  context ${r.contextWindow} tokens  engine ${r.url}\n`);
+    process.stdout.write(`ready: ${r.model}  context ${r.contextWindow} tokens  ${r.kind} ${r.url}\n`);
     return 0;
   } catch (err) {
     if (tty) process.stderr.write('\r\x1b[K');

@@ -8,7 +8,7 @@ export function renderStatus(s: StatusResult): string {
   const e = s.engine;
   const lines = [
     `cclocald ${s.daemon.version}  pid ${s.daemon.pid}  up ${formatDuration(s.daemon.uptimeS)}  home ${s.daemon.home}`,
-    `engine   ${e.state}${e.model ? `  ${e.model}` : ''}  context ${e.contextWindow} tokens${e.pid ? `  pid ${e.pid}` : ''}${e.url ? `  ${e.url}` : ''}  restarts ${e.restarts}`,
+    `engine   ${e.kind}  ${e.state}${e.model ? `  ${e.model}` : ''}  context ${e.contextWindow} tokens${e.pid ? `  pid ${e.pid}` : ''}${e.url ? `  ${e.url}` : ''}  restarts ${e.restarts}`,
   ];
   if (e.progress && (e.state === 'downloading' || e.state === 'loading')) {
     lines.push(e.state === 'downloading'

@@ -114,7 +114,9 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
         // Counted alongside the prefill (count_tokens skips the generation lock), off the answer's path.
         inputTokens: stream ? (guard.counted ?? countAndRemember(d, engine, text, guard.parts(), gone.signal)) : undefined,
         onFlushed: () => pinger?.stop(),
+        overflow: engine.overflow,
       }, res, gone.signal);
+      if (outcome.kind === 'done' && outcome.tooLong) d.stats.rejectedTooLong++;
       if (outcome.kind === 'wedged') { d.stats.wedged++; d.reportWedged(engine.gen, outcome.detail); }
       if (outcome.kind !== 'retryable') break;
       // A kept-alive connection the engine had closed: not a crash, so again at once, once.

@@ -5,7 +5,6 @@
 // exit hook below that takes every live engine group down with the daemon.
 import { closeSync, fstatSync, openSync, readSync, renameSync } from 'node:fs';
 import { execa } from 'execa';
-import { isHealthyBody } from './vllm-mlx.js';
 
 export interface EngineSpec {
   bin: string;
@@ -13,8 +12,12 @@ export interface EngineSpec {
   env: Record<string, string>;
   logPath: string;
   healthUrl: string;
+  /** The engine kind's reading of a /health answer. */
+  isReady: ReadyTest;
   healthPollMs: number;
 }
+
+export type ReadyTest = (status: number, body: unknown) => boolean;
 
 export interface EngineExit {
   exitCode: number | null;
@@ -99,11 +102,11 @@ export function startEngine(spec: EngineSpec): EngineHandle {
     live.delete(pid);
     return { exitCode: r.exitCode ?? null, signal: r.signal ?? null, logTail: readLogTail(spec.logPath) };
   });
-  return handleFor(pid, exited, spec.healthUrl, spec.healthPollMs);
+  return handleFor(pid, exited, spec.healthUrl, spec.isReady, spec.healthPollMs);
 }
 
 /** Takes over an engine a previous daemon started (found from engine.json). */
-export function adoptEngine(pid: number, logPath: string, healthUrl: string, pollMs: number): EngineHandle {
+export function adoptEngine(pid: number, logPath: string, healthUrl: string, isReady: ReadyTest, pollMs: number): EngineHandle {
   installExitHook();
   live.add(pid);
   // Not our child: no exit status to wait on, so its death is noticed by signal 0.
@@ -116,16 +119,16 @@ export function adoptEngine(pid: number, logPath: string, healthUrl: string, pol
       }
     }, pollMs);
   });
-  return handleFor(pid, exited, healthUrl, pollMs);
+  return handleFor(pid, exited, healthUrl, isReady, pollMs);
 }
 
-function handleFor(pid: number, exited: Promise<EngineExit>, healthUrl: string, pollMs: number): EngineHandle {
+function handleFor(pid: number, exited: Promise<EngineExit>, healthUrl: string, isReady: ReadyTest, pollMs: number): EngineHandle {
   let gone = false;
   void exited.then(() => { gone = true; });
   const healthy = new Promise<void>((resolve) => {
     const poll = async () => {
       if (gone) return;
-      if (await probeHealthy(healthUrl)) { resolve(); return; }
+      if (await probeReady(healthUrl, isReady)) { resolve(); return; }
       if (!gone) setTimeout(poll, pollMs).unref();
     };
     void poll();
@@ -151,11 +154,13 @@ export function isProcessAlive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM'; }
 }
 
-export async function probeHealthy(url: string, timeoutMs = 2000): Promise<boolean> {
+export async function probeReady(url: string, isReady: ReadyTest, timeoutMs = 2000): Promise<boolean> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-    if (!res.ok) return false;
-    return isHealthyBody(await res.json());
+    const text = await res.text();
+    let body: unknown = text;
+    try { body = JSON.parse(text); } catch { /* the kind decides what a non-JSON answer means */ }
+    return isReady(res.status, body);
   } catch {
     return false;
   }

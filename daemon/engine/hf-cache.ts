@@ -21,3 +21,15 @@ export function looksCached(dir: string): boolean {
   if (!snapshots.some((s) => existsSync(join(dir, 'snapshots', s, 'config.json')))) return false;
   return !hasIncompleteBlob(dir);
 }
+
+/** The file names in each snapshot of a cache folder (empty when there is none). */
+export function snapshotFiles(dir: string): string[] {
+  let snapshots: string[];
+  try { snapshots = readdirSync(join(dir, 'snapshots')); } catch { return []; }
+  return snapshots.flatMap((s) => { try { return readdirSync(join(dir, 'snapshots', s)); } catch { return []; } });
+}
+
+/** Whether a blob with this suffix is being written (llama.cpp: `.downloadInProgress`). */
+export function hasBlobEnding(dir: string, suffix: string): boolean {
+  try { return readdirSync(join(dir, 'blobs')).some((b) => b.endsWith(suffix)); } catch { return false; }
+}

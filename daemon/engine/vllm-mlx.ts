@@ -1,6 +1,8 @@
 // vllm-mlx as an engine kind: its argv, env, health and log facts, as data and pure functions.
-// A second engine kind would be a sibling file with the same shape; the supervisor never sees flags.
-// Facts: shared/seed/vllm-mlx-notes.md §1.9 (the seed's serve line) and §4 (the server's code).
+// The supervisor never sees flags. Facts: the seed's serve line and the server's own code
+// (github.com/waybarrios/vllm-mlx, read at 4b654c0).
+import { flagsIn, type OomWords } from './engine-text.js';
+import type { EngineCapabilities, EngineMemory, LeftoverRecord } from './kind.js';
 
 export interface EngineLaunch {
   modelId: string;
@@ -9,13 +11,6 @@ export interface EngineLaunch {
   reasoningParser?: string;
 }
 
-/** What the installed engine accepts, read once from `serve --help`. */
-export interface EngineCapabilities {
-  /** Fork-only flag: a truncated tool call becomes an explicit "write it in parts" message. */
-  truncationNotice: boolean;
-  /** The --tool-call-parser choices argparse lists; null when the help text shows none. */
-  toolParsers: ReadonlySet<string> | null;
-}
 
 /** vllm-mlx's --max-tokens: the default length of one answer (not a context window, notes §4.2). */
 export const DEFAULT_ANSWER_TOKENS = 32768;
@@ -46,7 +41,8 @@ export function buildArgv(l: EngineLaunch, caps: EngineCapabilities): string[] {
   if (l.reasoningParser) argv.push('--reasoning-parser', l.reasoningParser);
   // Qwen's recommended sampling; top_k/min_p/penalties are never set (they disable the system KV cache).
   if (/qwen/i.test(l.modelId)) argv.push('--default-temperature', '0.7', '--default-top-p', '0.80');
-  if (caps.truncationNotice) argv.push('--tool-call-truncation-notice');
+  // Fork-only flag: a truncated tool call becomes an explicit "write it in parts" message.
+  if (caps.flags.has('--tool-call-truncation-notice')) argv.push('--tool-call-truncation-notice');
   return argv;
 }
 
@@ -61,10 +57,16 @@ export function buildEnv(): Record<string, string> {
 export function capabilitiesFromHelp(help: string): EngineCapabilities {
   const choices = /--tool-call-parser\s+\{([^}]*)\}/.exec(help);
   return {
-    truncationNotice: help.includes('--tool-call-truncation-notice'),
+    flags: flagsIn(help),
     toolParsers: choices?.[1] ? new Set(choices[1].split(',').map((s) => s.trim())) : null,
   };
 }
+
+/** MLX's fatal abort: libc++abi: terminating due to uncaught exception of type std::runtime_error:
+ *  [METAL] Command buffer execution failed: Insufficient Memory (00000008:kIOGPUCommandBufferCallbackErrorOutOfMemory) */
+export const MLX_OOM_WORDS: OomWords = [
+  [/kIOGPUCommandBufferCallbackErrorOutOfMemory|\[METAL\][^\n]*Insufficient Memory/i, 'metal-oom'],
+];
 
 export const HEALTH_PATH = '/health';
 export const STATUS_PATH = '/v1/status';
@@ -74,11 +76,23 @@ export function isHealthyBody(body: unknown): boolean {
   return typeof body === 'object' && body !== null && (body as { status?: unknown }).status === 'healthy';
 }
 
-export interface EngineMemory { activeGB: number; peakGB: number; cacheGB: number }
-
 export function memoryFromStatus(body: unknown): EngineMemory | null {
   const metal = (body as { metal?: Record<string, unknown> } | null)?.metal;
   if (!metal || typeof metal.active_memory_gb !== 'number') return null;
   const num = (v: unknown) => (typeof v === 'number' ? v : 0);
   return { activeGB: metal.active_memory_gb, peakGB: num(metal.peak_memory_gb), cacheGB: num(metal.cache_memory_gb) };
+}
+
+/** Where ./install.sh puts it: the package's own venv. */
+export const installedVllmMlx = (installRoot: string) => `${installRoot}/.venv/bin/vllm-mlx`;
+
+export function vllmMissingHint(platform: 'darwin' | 'linux'): string {
+  return platform === 'darwin'
+    ? 'run ./install.sh (it installs vllm-mlx into .venv), or set CCLOCAL_ENGINE_BIN to your vllm-mlx'
+    : 'vllm-mlx needs an Apple Silicon Mac; use the llama-server engine here (cclocal --engine llama-server), or set CCLOCAL_ENGINE_BIN';
+}
+
+/** `<bin> serve <model> --port P`, as the daemon started it: its own leftover, not a recycled pid. */
+export function isVllmLeftover(cmd: string, rec: LeftoverRecord): boolean {
+  return cmd.includes(rec.bin) && cmd.includes(' serve ') && cmd.includes(rec.model) && cmd.includes(`--port ${rec.port}`);
 }

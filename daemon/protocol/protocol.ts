@@ -4,6 +4,10 @@
 /** Bumped when a method or result changes shape; the client refuses a mismatch. */
 export const PROTOCOL_VERSION = 1;
 
+/** The engine kinds cclocald can run (the contract's "Engines"). */
+export type EngineKindName = 'vllm-mlx' | 'llama-server';
+export const ENGINE_KIND_NAMES: readonly EngineKindName[] = ['vllm-mlx', 'llama-server'];
+
 export type EngineState = 'stopped' | 'downloading' | 'loading' | 'ready' | 'crashed' | 'backoff' | 'failed';
 export const ENGINE_STATES: readonly EngineState[] = ['stopped', 'downloading', 'loading', 'ready', 'crashed', 'backoff', 'failed'];
 
@@ -41,6 +45,8 @@ export interface StatusResult {
     home: string;
   };
   engine: {
+    /** Which engine kind the daemon runs (or would run for the next load). */
+    kind: EngineKindName;
     state: EngineState;
     /** The served model id, or null when nothing is loaded. */
     model: string | null;
@@ -86,13 +92,17 @@ export interface LoadParams {
   model: string;
   /** Prompt-token budget for this model; kept until changed again. */
   contextWindow?: number;
+  /** The engine kind to run it on; else the one the daemon runs now. */
+  engine?: EngineKindName;
+  /** The engine's executable (the client's CCLOCAL_ENGINE_BIN), so a fix needs no daemon restart. */
+  engineBin?: string;
 }
-export interface LoadResult { model: string; contextWindow: number; url: string }
+export interface LoadResult { model: string; contextWindow: number; url: string; kind: EngineKindName }
 
 export interface SetContextParams { contextWindow: number }
 export interface SetContextResult { model: string | null; contextWindow: number }
 
-export interface PreflightParams { model: string }
+export interface PreflightParams { model: string; engine?: EngineKindName }
 export interface PreflightResult {
   modelBytes: number;
   gpuBudgetBytes: number;

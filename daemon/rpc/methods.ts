@@ -1,12 +1,13 @@
 // One short function per contract method. Knows methods, not sockets.
+import { statSync } from 'node:fs';
 import { JSONRPCServer } from 'json-rpc-2.0';
 import type { Logger } from 'pino';
 import { invalidParams, unknownModel } from '../errors.js';
-import { dirBytes, modelCacheDir } from '../engine/hf-cache.js';
+import { dirBytes } from '../engine/hf-cache.js';
+import { engineKind, isEngineName } from '../engine/kinds.js';
 import { preflight } from '../preflight.js';
 import { readMemoryFacts } from '../platform/sysctl.js';
-import { CATALOG, resolveModel } from '../protocol/catalog.js';
-import type { LoadParams, PreflightResult, StatusResult } from '../protocol/protocol.js';
+import { ENGINE_KIND_NAMES, type LoadParams, type PreflightResult, type StatusResult } from '../protocol/protocol.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import { mapError } from './errors.js';
 
@@ -14,6 +15,8 @@ export interface MethodDeps {
   supervisor: Supervisor;
   daemonStatus(): Omit<StatusResult, 'engine'>;
   hfHubCache: string;
+  /** The daemon's environment (where an engine's downloads land may depend on it). */
+  engineEnv: Readonly<Record<string, string>>;
   platform: 'darwin' | 'linux';
   contextFloor: number;
   /** Work that follows an unload (restoring a raised GPU wired limit). */
@@ -24,6 +27,10 @@ export interface MethodDeps {
 }
 
 const GIB = 1024 ** 3;
+
+function fileBytes(path: string): number {
+  try { return statSync(path).size; } catch { return 0; }
+}
 
 function objectParams(params: unknown, method: string): Record<string, unknown> {
   if (params === undefined || params === null) return {};
@@ -38,9 +45,26 @@ function optionalInt(p: Record<string, unknown>, key: string): number | undefine
   return v;
 }
 
+/** Longer than any model reference or path a person could mean. */
+const MAX_PARAM_CHARS = 4096;
+
 function requiredModel(p: Record<string, unknown>, method: string): string {
   if (typeof p.model !== 'string' || p.model.length === 0) throw invalidParams(`${method} needs {"model": "<catalog name or org/name>"}`);
+  if (p.model.length > MAX_PARAM_CHARS) throw invalidParams(`model is longer than ${MAX_PARAM_CHARS} characters`);
   return p.model;
+}
+
+function optionalEngine(p: Record<string, unknown>): LoadParams['engine'] {
+  if (p.engine === undefined) return undefined;
+  if (!isEngineName(p.engine)) throw invalidParams(`engine must be one of ${ENGINE_KIND_NAMES.join(', ')}`);
+  return p.engine;
+}
+
+function optionalPath(p: Record<string, unknown>, key: string): string | undefined {
+  const v = p[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !v.startsWith('/') || v.length > MAX_PARAM_CHARS || v.includes('\0')) throw invalidParams(`${key} must be an absolute path`);
+  return v;
 }
 
 export function createRpcServer(d: MethodDeps): JSONRPCServer {
@@ -51,8 +75,8 @@ export function createRpcServer(d: MethodDeps): JSONRPCServer {
 
   server.addMethod('load', (params) => {
     const p = objectParams(params, 'load');
-    const req: LoadParams = { model: requiredModel(p, 'load'), contextWindow: optionalInt(p, 'contextWindow') };
-    return d.supervisor.load(req.model, req.contextWindow);
+    const req: LoadParams = { model: requiredModel(p, 'load'), contextWindow: optionalInt(p, 'contextWindow'), engine: optionalEngine(p), engineBin: optionalPath(p, 'engineBin') };
+    return d.supervisor.load(req.model, { contextWindow: req.contextWindow, engine: req.engine, engineBin: req.engineBin });
   });
 
   server.addMethod('unload', async () => {
@@ -69,14 +93,18 @@ export function createRpcServer(d: MethodDeps): JSONRPCServer {
   });
 
   server.addMethod('preflight', async (params): Promise<PreflightResult> => {
-    const name = requiredModel(objectParams(params, 'preflight'), 'preflight');
-    const model = resolveModel(name);
-    if (!model) throw unknownModel(name, CATALOG.map((e) => e.name));
+    const p = objectParams(params, 'preflight');
+    const name = requiredModel(p, 'preflight');
+    const engine = optionalEngine(p);
+    const kind = engine ? engineKind(engine) : d.supervisor.kind;
+    const model = kind.resolveModel(name);
+    if (!model) throw unknownModel(name, kind.unknownModelHint(name), kind.name);
     const mem = await readMemoryFacts(d.platform);
+    const place = kind.downloads(model, d.engineEnv, d.hfHubCache);
     return preflight({
       totalBytes: mem.totalBytes,
       wiredLimitMb: mem.wiredLimitMb,
-      cachedBytes: dirBytes(modelCacheDir(d.hfHubCache, model.id)),
+      cachedBytes: 'file' in model.source ? fileBytes(model.source.file) : place.dir ? dirBytes(place.dir) : 0,
       catalogBytes: (model.entry?.sizeGB ?? 0) * GIB,
       contextWindow: d.supervisor.contextWindowFor(model.id),
       contextFloor: d.contextFloor,

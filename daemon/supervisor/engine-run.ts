@@ -1,9 +1,9 @@
 // One engine process of the supervisor's, from its start to its exit, with what watches it: the
-// start watch (download progress and the stall clock) until it answers /health, then the
-// background read of its Metal memory. It only reports; the supervisor decides what each report
+// start watch (download progress and the stall clock) until it answers its health check, then
+// the background read of its memory. It only reports; the supervisor decides what each report
 // means, and compares `gen` to ignore reports about a run it has already left behind.
 import type { EngineHandle } from '../engine/engine-process.js';
-import type { EngineMemory } from '../engine/vllm-mlx.js';
+import type { EngineKind, EngineMemory } from '../engine/kind.js';
 import type { ResolvedModel } from '../protocol/catalog.js';
 import { MemoryPoll } from './memory-poll.js';
 import { StartWatch, type StartWatchOptions, type StartProgress } from './start-watch.js';
@@ -15,7 +15,7 @@ export class EngineRun {
   #progress: StartProgress | null = null;
   #memory: MemoryPoll | null = null;
 
-  constructor(readonly gen: number, readonly handle: EngineHandle, readonly model: ResolvedModel, readonly where: RunWhere) {}
+  constructor(readonly gen: number, readonly kind: EngineKind, readonly handle: EngineHandle, readonly model: ResolvedModel, readonly where: RunWhere) {}
 
   get url(): string { return this.where.url; }
   /** The latest download or load progress, while the start is watched. */
@@ -31,7 +31,7 @@ export class EngineRun {
   startMemoryPoll(intervalMs: number): Promise<void> {
     this.#stopWatch();
     this.#memory?.stop();
-    this.#memory = new MemoryPoll(this.url, intervalMs);
+    this.#memory = new MemoryPoll(() => this.kind.readMemory(this.url), intervalMs);
     return this.#memory.first;
   }
 

@@ -1,7 +1,6 @@
-// Metal memory as the engine reports it (/v1/status metal.*), read in the background so that
-// `status` never waits on the engine.
-import { probeJson } from '../engine/engine-process.js';
-import { memoryFromStatus, STATUS_PATH, type EngineMemory } from '../engine/vllm-mlx.js';
+// The engine's memory as it reports it (vllm-mlx: /v1/status metal.*), read in the background so
+// that `status` never waits on the engine. The engine kind knows how to read it.
+import type { EngineMemory } from '../engine/kind.js';
 
 export class MemoryPoll {
   latest: EngineMemory | null = null;
@@ -9,14 +8,13 @@ export class MemoryPoll {
   readonly first: Promise<void>;
   #timer: NodeJS.Timeout;
 
-  constructor(baseUrl: string, intervalMs: number) {
-    const read = async (timeoutMs?: number) => {
-      const m = memoryFromStatus(await probeJson(baseUrl + STATUS_PATH, timeoutMs));
+  constructor(read: () => Promise<EngineMemory | null>, intervalMs: number) {
+    const poll = async () => {
+      const m = await read().catch(() => null);
       if (m) this.latest = m;
     };
-    // An engine that just answered /health answers /v1/status at once; don't hold ready for long.
-    this.first = read(1000);
-    this.#timer = setInterval(() => void read(), intervalMs);
+    this.first = poll();
+    this.#timer = setInterval(() => void poll(), intervalMs);
     this.#timer.unref();
   }
 

@@ -2,6 +2,7 @@
 // shrink holds until a person raises it) and which model to load again at start.
 import type { Logger } from 'pino';
 import { invalidParams } from '../errors.js';
+import type { EngineKindName } from '../protocol/protocol.js';
 import { writeJsonAtomic, type PersistedState } from '../state-store.js';
 
 export class ModelSettings {
@@ -28,9 +29,12 @@ export class ModelSettings {
     this.save();
   }
 
-  setLastModel(modelId: string | null): void {
-    if (this.state.lastModel === modelId) return;
+  /** What to load again when the daemon starts: the model, on which engine, from which binary. */
+  setLastModel(modelId: string | null, engine: EngineKindName | null = null, engineBin: string | null = null): void {
+    if (this.state.lastModel === modelId && this.state.lastEngine === engine && this.state.lastEngineBin === engineBin) return;
     this.state.lastModel = modelId;
+    this.state.lastEngine = engine;
+    this.state.lastEngineBin = engineBin;
     this.save();
   }
 

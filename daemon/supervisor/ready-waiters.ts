@@ -3,7 +3,14 @@
 import type { LoadResult } from '../protocol/protocol.js';
 
 /** A ready engine as the endpoint needs it; `gen` tells one engine run from the next. */
-export interface ReadyEngine { gen: number; url: string; model: string; contextWindow: number }
+export interface ReadyEngine {
+  gen: number;
+  url: string;
+  model: string;
+  contextWindow: number;
+  /** The engine's own "prompt too long" answer → its numbers (the engine kind's reading). */
+  overflow(status: number, body: string): { tokens: number; max: number } | null;
+}
 
 interface LoadWaiter { modelId: string; resolve(r: LoadResult): void; reject(e: Error): void }
 interface EngineWaiter { notGen: number | undefined; resolve(e: ReadyEngine): void; reject(e: Error): void }

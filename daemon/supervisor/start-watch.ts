@@ -1,7 +1,7 @@
-// Watches an engine start: download progress from the size of the model's HF cache folder, and
-// the stall clock. A start is given up only after stallMs with neither growth nor readiness, so a
+// Watches an engine start: download progress from the size of the model's download folder (the
+// engine kind says where), and the stall clock. A start is given up only after stallMs with neither growth nor readiness, so a
 // slow download never times out (seed #16); the clock also covers loading into memory.
-import { dirBytes, hasIncompleteBlob } from '../engine/hf-cache.js';
+import { dirBytes } from '../engine/hf-cache.js';
 
 export interface StartProgress {
   phase: 'downloading' | 'loading';
@@ -12,7 +12,10 @@ export interface StartProgress {
 }
 
 export interface StartWatchOptions {
-  cacheDir: string;
+  /** The folder a download grows; null when the model is a local file. */
+  cacheDir: string | null;
+  /** Whether the engine is writing a file there (a download in progress). */
+  isWriting(dir: string): boolean;
   /** The phase until the folder first grows: downloading when the model was not cached yet
    *  (huggingface_hub resolves the repo before it writes a byte), else loading. */
   initialPhase: StartProgress['phase'];
@@ -32,7 +35,7 @@ export interface PhaseInputs {
   lastGrowthAt: number | null;
   now: number;
   quietMs: number;
-  /** huggingface_hub has a `.incomplete` blob open. */
+  /** The engine has a download file open (huggingface_hub's `.incomplete`, llama.cpp's `.downloadInProgress`). */
   isWritingBlob: boolean;
 }
 
@@ -56,21 +59,25 @@ export class StartWatch {
   constructor(private readonly o: StartWatchOptions) {
     this.#startedAt = o.now();
     this.#lastAt = this.#startedAt;
-    this.#lastBytes = dirBytes(o.cacheDir);
+    this.#lastBytes = this.#bytes();
     this.#timer = setInterval(() => this.#tick(), o.intervalMs);
     this.#timer.unref();
   }
 
+  #bytes(): number {
+    return this.o.cacheDir ? dirBytes(this.o.cacheDir) : 0;
+  }
+
   #tick(): void {
     const now = this.o.now();
-    const bytes = dirBytes(this.o.cacheDir);
+    const bytes = this.#bytes();
     const grew = bytes > this.#lastBytes;
     const rateBps = grew ? Math.round(((bytes - this.#lastBytes) * 1000) / Math.max(1, now - this.#lastAt)) : 0;
     if (grew) this.#lastGrowthAt = now;
     this.#lastBytes = bytes;
     this.#lastAt = now;
     const sinceActivity = now - (this.#lastGrowthAt ?? this.#startedAt);
-    const phase = startPhase({ initialPhase: this.o.initialPhase, startedAt: this.#startedAt, lastGrowthAt: this.#lastGrowthAt, now, quietMs: this.o.quietMs, isWritingBlob: hasIncompleteBlob(this.o.cacheDir) });
+    const phase = startPhase({ initialPhase: this.o.initialPhase, startedAt: this.#startedAt, lastGrowthAt: this.#lastGrowthAt, now, quietMs: this.o.quietMs, isWritingBlob: this.o.cacheDir !== null && this.o.isWriting(this.o.cacheDir) });
     const downloading = phase === 'downloading';
     this.o.onProgress({ phase: downloading ? 'downloading' : 'loading', bytes, rateBps, loadingS: downloading ? 0 : Math.floor(sinceActivity / 1000) });
     if (sinceActivity >= this.o.stallMs) {

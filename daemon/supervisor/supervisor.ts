@@ -5,21 +5,22 @@
 //   load ─→ [stop old] ─→ spawn ─→ downloading/loading ─healthy→ ready
 //   exit | stall | wedge ─→ crashed ─policy→ backoff ─timer→ spawn …   or ─→ failed
 //   an out-of-memory reason (metal-oom, cuda-oom, alloc-oom) ─→ the model's context window is halved before the restart
+import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { cancelled, DaemonError, engineFailed, engineMissing, invalidParams, nothingLoaded, shuttingDown, unknownModel } from '../errors.js';
-import { startEngine, type EngineExit, type EngineHandle } from '../engine/engine-process.js';
-import { HEALTH_PATH } from '../engine/vllm-mlx.js';
+import { cancelled, DaemonError, engineFailed, engineMissing, invalidParams, modelFileMissing, nothingLoaded, shuttingDown, unknownModel } from '../errors.js';
+import { startEngine, type EngineExit, type EngineHandle, type EngineSpec } from '../engine/engine-process.js';
+import type { EngineKind } from '../engine/kind.js';
 import type { Notifier } from '../notify.js';
-import { CATALOG, resolveModel, type ResolvedModel } from '../protocol/catalog.js';
-import { OUT_OF_MEMORY_REASONS, type CrashReason, type DaemonEvent, type EngineError, type EngineState, type LastCrash, type LoadResult, type StatusResult } from '../protocol/protocol.js';
+import type { ResolvedModel } from '../protocol/catalog.js';
+import { OUT_OF_MEMORY_REASONS, type CrashReason, type DaemonEvent, type EngineError, type EngineKindName, type EngineState, type LastCrash, type LoadResult, type StatusResult } from '../protocol/protocol.js';
 import { removeFile, writeJsonAtomic, type EngineRecord, type PersistedState } from '../state-store.js';
 import { classifyExit, tailLines } from './crash-reason.js';
 import { decideRestart, shrinkContext } from './restart-policy.js';
 import { type StartProgress } from './start-watch.js';
 import { EngineRun } from './engine-run.js';
 import { hasProcess, IllegalTransitionError, transition, type EngineEventType } from './states.js';
-import { lookupEngine, planLaunch } from './launch-plan.js';
+import { lookupEngine, planLaunch, realPlanDeps, type PlanDeps } from './launch-plan.js';
 import { ModelSettings } from './model-settings.js';
 import { ReadyWaiters, type ReadyEngine } from './ready-waiters.js';
 
@@ -32,6 +33,20 @@ export interface SupervisorDeps {
   notifier: Notifier;
   persisted: PersistedState;
   now?: () => number;
+  /** The engine kinds by name (engine/registry.ts; a unit test passes a fake kind). */
+  engines(name: EngineKindName): EngineKind;
+  /** Starts an engine process (engine-process.ts; a unit test passes fake processes). */
+  spawn?(spec: EngineSpec): EngineHandle;
+  /** How a launch reads the engine's capabilities (a unit test answers without a --help run). */
+  plan?: PlanDeps;
+}
+
+export interface LoadOptions {
+  contextWindow?: number;
+  /** The engine kind to run the model on; else the one running now. */
+  engine?: EngineKindName;
+  /** The executable a client named (its CCLOCAL_ENGINE_BIN); else the daemon's own lookup. */
+  engineBin?: string;
 }
 
 export type { ReadyEngine } from './ready-waiters.js';
@@ -39,6 +54,10 @@ export type { ReadyEngine } from './ready-waiters.js';
 export class Supervisor {
   #state: EngineState = 'stopped';
   #model: ResolvedModel | null = null;
+  /** The kind the model runs on, or the next load will (the configured kind at first). */
+  #kind: EngineKind;
+  /** The executable a client named for #kind; null: the daemon's own lookup. */
+  #engineBin: string | null = null;
   #running: EngineRun | null = null;
   #gen = 0;
   #restarts = 0;
@@ -58,6 +77,7 @@ export class Supervisor {
   constructor(deps: SupervisorDeps) {
     this.#d = deps;
     this.#now = deps.now ?? Date.now;
+    this.#kind = deps.engines(deps.config.engine);
     this.#settings = new ModelSettings(deps.persisted, { path: deps.config.paths.state, defaultContextWindow: deps.config.defaultContextWindow, contextFloor: deps.config.contextFloor, log: deps.log });
   }
 
@@ -87,31 +107,48 @@ export class Supervisor {
     }
   }
 
+  /** The engine kind of the loaded model, or of the next load. */
+  get kind(): EngineKind {
+    return this.#kind;
+  }
+
   contextWindowFor(modelId: string | null): number {
     return this.#settings.contextWindowFor(modelId);
   }
 
-  /** Loads (or swaps to) a model; resolves when it is ready, rejects with the reason it is not. */
-  load(nameOrId: string, contextWindow?: number): Promise<LoadResult> {
-    const model = resolveModel(nameOrId);
-    if (!model) return Promise.reject(unknownModel(nameOrId, CATALOG.map((e) => e.name)));
-    const ctx = contextWindow === undefined ? undefined : this.#settings.validContext(contextWindow);
+  /** Loads (or swaps to) a model; resolves when it is ready, rejects with the reason it is not.
+   *  A load that cannot start (unknown model, missing engine) is refused before the running
+   *  engine is touched: the client hears why, and what was serving goes on serving. */
+  load(nameOrId: string, opts: LoadOptions = {}): Promise<LoadResult> {
+    let ctx: number | undefined;
+    try { ctx = opts.contextWindow === undefined ? undefined : this.#settings.validContext(opts.contextWindow); } catch (err) { return Promise.reject(err); }
     // The decision and the spawn run in the queue; the wait for readiness does not, so an
     // unload or another load can still get through while a multi-GB model loads.
     this.#pendingLoads++;
     return this.#serial(async (): Promise<{ wait: Promise<LoadResult> }> => {
       this.#pendingLoads--;
       if (this.#closed) throw cancelled('cclocald is shutting down');
+      const kind = opts.engine ? this.#d.engines(opts.engine) : this.#kind;
+      const model = kind.resolveModel(nameOrId);
+      if (!model) throw unknownModel(nameOrId, kind.unknownModelHint(nameOrId), kind.name);
+      if ('file' in model.source && !existsSync(model.source.file)) throw modelFileMissing(model.source.file);
+      const bin = opts.engineBin ?? null;
+      const lookup = lookupEngine(this.#cfg, kind, bin);
+      if (!lookup.found) throw engineMissing(kind.name, lookup.searched, lookup.hint);
       if (ctx !== undefined) this.#settings.setContext(model.id, ctx);
-      this.#settings.setLastModel(model.id);
-      const sameModel = this.#model?.id === model.id;
-      if (sameModel && this.#state === 'ready') return { wait: Promise.resolve(this.#loadResult()) };
+      this.#settings.setLastModel(model.id, kind.name, bin);
+      // The same executable, however it was named (a client's CCLOCAL_ENGINE_BIN or the lookup).
+      const nowBin = lookupEngine(this.#cfg, this.#kind, this.#engineBin);
+      const sameRun = this.#model?.id === model.id && this.#kind === kind && nowBin.found && nowBin.bin === lookup.bin;
+      if (sameRun && this.#state === 'ready') return { wait: Promise.resolve(this.#loadResult()) };
       const wait = this.#waiters.forLoad(model.id);
-      if (sameModel && (this.#state === 'downloading' || this.#state === 'loading' || this.#state === 'backoff')) return { wait };
-      // A different model, or a failed/stopped one: a fresh start with a fresh crash history.
+      if (sameRun && (this.#state === 'downloading' || this.#state === 'loading' || this.#state === 'backoff')) return { wait };
+      // A different model, engine or binary, or a failed/stopped one: a fresh start with a fresh crash history.
       this.#waiters.cancelLoadsExcept(model.id, cancelled(`replaced by a load of ${model.id}`));
       await this.#stopEngine();
       this.#model = model;
+      this.#kind = kind;
+      this.#engineBin = bin;
       this.#restarts = 0;
       this.#crashTimes = [];
       this.#lastCrash = null;
@@ -158,11 +195,13 @@ export class Supervisor {
   }
 
   /** Takes over an engine a previous daemon left running and healthy. */
-  adopt(handle: EngineHandle, model: ResolvedModel, port: number, bin: string): Promise<void> {
+  adopt(handle: EngineHandle, kind: EngineKind, model: ResolvedModel, port: number, bin: string): Promise<void> {
     return this.#serial(async () => {
       this.#model = model;
+      this.#kind = kind;
+      this.#engineBin = this.#d.persisted.lastEngineBin;
       const gen = ++this.#gen;
-      const run = new EngineRun(gen, handle, model, { url: `http://127.0.0.1:${port}`, bin, port });
+      const run = new EngineRun(gen, kind, handle, model, { url: `http://127.0.0.1:${port}`, bin, port });
       this.#running = run;
       this.#apply('started');
       this.#apply('healthPassed');
@@ -198,12 +237,12 @@ export class Supervisor {
   }
 
   #readyEngine(r: EngineRun): ReadyEngine {
-    return { gen: r.gen, url: r.url, model: r.model.id, contextWindow: this.contextWindowFor(r.model.id) };
+    return { gen: r.gen, url: r.url, model: r.model.id, contextWindow: this.contextWindowFor(r.model.id), overflow: r.kind.overflow };
   }
 
   #loadResult(): LoadResult {
     const id = this.#model?.id ?? '';
-    return { model: id, contextWindow: this.contextWindowFor(id), url: this.#running?.url ?? '' };
+    return { model: id, contextWindow: this.contextWindowFor(id), url: this.#running?.url ?? '', kind: this.#kind.name };
   }
 
   #clearTimers(): void {
@@ -241,20 +280,23 @@ export class Supervisor {
     if (!model) return;
     this.#error = null;
     const cfg = this.#cfg;
-    const plan = await planLaunch(cfg, model);
+    const kind = this.#kind;
+    const plan = await planLaunch(cfg, kind, model, this.contextWindowFor(model.id), this.#engineBin, this.#d.plan ?? realPlanDeps);
     if (plan instanceof DaemonError) return this.#fail(plan);
-    const handle = startEngine({ bin: plan.bin, argv: plan.argv, env: plan.env, logPath: cfg.paths.engineLog, healthUrl: plan.url + HEALTH_PATH, healthPollMs: cfg.healthPollMs });
+    const spawn = this.#d.spawn ?? startEngine;
+    const handle = spawn({ bin: plan.bin, argv: plan.argv, env: plan.env, logPath: cfg.paths.engineLog, healthUrl: plan.url + kind.healthPath, isReady: kind.isReady, healthPollMs: cfg.healthPollMs });
     const gen = ++this.#gen;
-    const running = new EngineRun(gen, handle, model, { url: plan.url, bin: plan.bin, port: plan.port });
+    const running = new EngineRun(gen, kind, handle, model, { url: plan.url, bin: plan.bin, port: plan.port });
     this.#running = running;
-    const record: EngineRecord = { pid: handle.pid, model: model.id, port: plan.port, bin: plan.bin, startedAt: new Date(this.#now()).toISOString() };
+    const record: EngineRecord = { kind: kind.name, pid: handle.pid, model: model.id, port: plan.port, bin: plan.bin, startedAt: new Date(this.#now()).toISOString() };
     try { writeJsonAtomic(cfg.paths.engineRecord, record); } catch (err) {
       this.#d.log.warn({ err: (err as Error).message }, 'could not write engine.json; a daemon crash could orphan this engine');
     }
-    this.#d.log.info({ model: model.id, pid: handle.pid, port: plan.port, bin: plan.bin, argv: plan.argv, cached: plan.cached, trigger: 'engine' }, 'engine spawned');
-    this.#apply(plan.cached ? 'started' : 'downloadStarted');
+    const { cached } = plan.downloads;
+    this.#d.log.info({ kind: kind.name, model: model.id, pid: handle.pid, port: plan.port, bin: plan.bin, argv: plan.argv, cached, trigger: 'engine' }, 'engine spawned');
+    this.#apply(cached ? 'started' : 'downloadStarted');
     running.watchStart({
-      cacheDir: plan.cacheDir, initialPhase: plan.cached ? 'loading' : 'downloading', intervalMs: cfg.progressIntervalMs, stallMs: cfg.stallTimeoutMs, quietMs: cfg.downloadQuietMs, now: this.#now,
+      cacheDir: plan.downloads.dir, isWriting: plan.downloads.isWriting, initialPhase: cached ? 'loading' : 'downloading', intervalMs: cfg.progressIntervalMs, stallMs: cfg.stallTimeoutMs, quietMs: cfg.downloadQuietMs, now: this.#now,
       onProgress: (p) => this.#onProgress(gen, p),
       onStall: () => void this.#serial(() => this.#onStall(gen)),
     });
@@ -269,7 +311,7 @@ export class Supervisor {
       const wasReady = this.#state === 'ready';
       this.#apply('exited');
       this.#afterEngineGone(r);
-      this.#handleCrash(classifyExit({ exitCode: exit.exitCode, signal: exit.signal, logTail: exit.logTail, wasReady }), exit);
+      this.#handleCrash(classifyExit({ exitCode: exit.exitCode, signal: exit.signal, logTail: exit.logTail, wasReady }, r.kind.outOfMemory), exit);
     }));
   }
 
@@ -283,8 +325,15 @@ export class Supervisor {
   async #onHealthy(gen: number): Promise<void> {
     const r = this.#running;
     if (gen !== this.#gen || !r || (this.#state !== 'loading' && this.#state !== 'downloading')) return;
-    await r.startMemoryPoll(this.#cfg.memoryPollMs);
-    if (gen !== this.#gen) return; // it died or was stopped while memory was read
+    const asked = this.contextWindowFor(r.model.id);
+    const [held] = await Promise.all([r.kind.checkWindow(r.url, asked).catch(() => null), r.startMemoryPoll(this.#cfg.memoryPollMs)]);
+    if (gen !== this.#gen) return; // it died or was stopped while it was asked
+    if (held !== null && held < asked) {
+      // The engine holds less than it was asked for: enforce what it holds, and say so.
+      this.#settings.setContext(r.model.id, held);
+      this.#d.log.warn({ model: r.model.id, asked, held }, 'the engine holds a smaller context window than asked; enforcing its own');
+      this.#d.emit({ type: 'contextSet', model: r.model.id, contextWindow: held });
+    }
     this.#apply('healthPassed');
     this.#d.log.info({ model: r.model.id, pid: r.handle.pid, url: r.url }, 'engine ready');
     this.#waiters.ready(this.#loadResult(), this.#readyEngine(r));
@@ -353,9 +402,10 @@ export class Supervisor {
 
   status(): StatusResult['engine'] {
     const r = this.#running;
-    const lookup = lookupEngine(this.#cfg);
-    const error = this.#error ?? (lookup.found ? null : { reason: 'engine-missing' as const, message: engineMissing(lookup.searched, lookup.hint).message, hint: lookup.hint });
+    const lookup = lookupEngine(this.#cfg, this.#kind, this.#engineBin);
+    const error = this.#error ?? (lookup.found ? null : { reason: 'engine-missing' as const, message: engineMissing(this.#kind.name, lookup.searched, lookup.hint).message, hint: lookup.hint });
     return {
+      kind: this.#kind.name,
       state: this.#state,
       model: this.#model?.id ?? null,
       contextWindow: this.contextWindowFor(this.#model?.id ?? null),

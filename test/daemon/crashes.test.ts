@@ -134,7 +134,8 @@ test('a missing engine executable is a clear error in the load reply and in stat
   assert.equal(errorData(err)?.reason, 'engine-missing');
   assert.match(err.message, /\/nonexistent\/vllm-mlx/);
   assert.match(errorData(err)?.hint ?? '', /CCLOCAL_ENGINE_BIN/);
-  assert.equal((await d.rpc.request('status')).engine.state, 'failed');
+  // Refused before anything was touched: nothing was running, nothing runs.
+  assert.equal((await d.rpc.request('status')).engine.state, 'stopped');
   const cli = await cclocald(home, 'load', 'gemma-light');
   assert.equal(cli.code, 1);
   assert.match(cli.stderr, /vllm-mlx not found .*\(engine-missing\)\n  hint: CCLOCAL_ENGINE_BIN/);

@@ -165,7 +165,7 @@ test('cclocald status answers with the contract fields, and exits 1 with a hint 
   for (const k of ['state', 'model', 'contextWindow', 'pid', 'url', 'restarts', 'lastCrash'] as const) assert.ok(k in s.engine, k);
   const human = await cclocald(home, 'status');
   assert.equal(human.code, 0);
-  assert.match(human.stdout, /engine\s+ready\s+mlx-community\/gemma-4-e4b-it-4bit\s+context 32768 tokens/);
+  assert.match(human.stdout, /engine\s+vllm-mlx\s+ready\s+mlx-community\/gemma-4-e4b-it-4bit\s+context 32768 tokens/);
 });
 
 test('cclocald start runs a detached daemon and stop ends it with its engine', async (t) => {

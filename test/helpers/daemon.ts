@@ -63,6 +63,8 @@ export function makeHome(t: TestContext, opts: { config?: Record<string, unknown
     HOME: userHome,
     FAKE_SERVICE_STATE: serviceState,
     CCLOCAL_HOME: paths.home,
+    // The stand-in is vllm-mlx's: name the kind, as Linux's default is llama-server.
+    CCLOCAL_ENGINE: 'vllm-mlx',
     CCLOCAL_ENGINE_BIN: FAKE_ENGINE,
     CCLOCAL_PORT: String(port),
     HF_HUB_CACHE: hfCache,

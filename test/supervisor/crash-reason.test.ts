@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { llamaServer, vllmMlx } from '../../daemon/engine/kinds.js';
+import { LLAMA_CPP_OOM_WORDS } from '../../daemon/engine/llama-server.js';
+import { MLX_OOM_WORDS } from '../../daemon/engine/vllm-mlx.js';
 import { classifyExit, outOfMemoryIn, tailLines } from '../../daemon/supervisor/crash-reason.js';
+
+// Both engines' words: each case below is read the way one of the two kinds reads its log.
+const eitherEngine = (tail: string) => vllmMlx.outOfMemory(tail) ?? llamaServer.outOfMemory(tail);
 
 const OOM = 'libc++abi: terminating due to uncaught exception of type std::runtime_error: [METAL] Command buffer execution failed: Insufficient Memory (00000008:kIOGPUCommandBufferCallbackErrorOutOfMemory)';
 const OOM_DOCS = '[METAL] Command buffer execution failed: Insufficient Memory\n(kIOGPUCommandBufferCallbackErrorOutOfMemory)';
@@ -23,9 +29,16 @@ const cases: Array<[string, Parameters<typeof classifyExit>[0], string]> = [
   // A person who pastes an OOM into a prompt: vllm-mlx echoes the prompt, and a later kill is a kill.
   ['an OOM quoted in a logged prompt preview is not an OOM', { exitCode: null, signal: 'SIGKILL', logTail: `INFO [REQUEST] last user message preview: why do I get ${OOM}?\nINFO serving`, wasReady: true }, 'signal'],
 ];
-for (const [name, facts, reason] of cases) test(name, () => assert.equal(classifyExit(facts), reason));
+for (const [name, facts, reason] of cases) test(name, () => assert.equal(classifyExit(facts, eitherEngine), reason));
 
-test('an OOM is recognised anywhere in the tail', () => assert.equal(outOfMemoryIn(`a\nb\n${OOM}\nc`), 'metal-oom'));
+test('an OOM is recognised anywhere in the tail', () => assert.equal(outOfMemoryIn(`a\nb\n${OOM}\nc`, MLX_OOM_WORDS), 'metal-oom'));
+
+test("each kind reads only its own engine's words: a CUDA OOM is no vllm-mlx crash reason", () => {
+  assert.equal(vllmMlx.outOfMemory('cudaMalloc failed: out of memory'), null);
+  assert.equal(outOfMemoryIn('cudaMalloc failed: out of memory', LLAMA_CPP_OOM_WORDS), 'cuda-oom');
+  assert.equal(llamaServer.outOfMemory('llama_kv_cache: failed to allocate buffer for kv cache'), 'alloc-oom');
+  assert.equal(llamaServer.outOfMemory(OOM), 'metal-oom');
+});
 
 test('the kept detail is the end of the log, bounded in lines and characters', () => {
   const text = Array.from({ length: 100 }, (_, i) => `line ${i}`).join('\n') + '\n\n';
