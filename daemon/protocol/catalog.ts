@@ -69,6 +69,8 @@ export function resolveModel(nameOrId: string, kind: EngineKindName = 'vllm-mlx'
     if (entry?.gguf) return { id: entry.gguf, entry, ...parsers(entry), source: ggufSource(entry.gguf)! };
     if (entry) return undefined; // in the catalog, but published only for MLX
     if (isGgufPath(nameOrId)) return { id: nameOrId, toolParser: 'auto', source: { file: nameOrId } };
+    // A relative file name is a path the client should have made absolute, not a repo.
+    if (nameOrId.toLowerCase().endsWith('.gguf')) return undefined;
     const source = ggufSource(nameOrId);
     return source ? { id: nameOrId, toolParser: 'auto', source } : undefined;
   }
