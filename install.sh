@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# cclocal installer: Node dependencies, the build, `cclocald` and `cclocal` on PATH, and on an
-# Apple Silicon Mac the vllm-mlx engine in ./.venv (the seed's pinned, patched fork).
+# cclocal installer: Node dependencies, the build, `cclocald` and `cclocal` on PATH, and the
+# engine: on an Apple Silicon Mac vllm-mlx in ./.venv (the seed's pinned, patched fork), with
+# llama-server offered beside it; anywhere else llama.cpp's llama-server, built from source.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
@@ -42,8 +43,28 @@ else
   esac
 fi
 
-say "[4/4] The engine (vllm-mlx)..."
+# llama.cpp's llama-server, built from the source the pinned node-llama-cpp ships (once per
+# version, into ~/.cache/cclocal/llama-server/), or Homebrew's on a Mac.
+build_llama_server() {
+  local need=""
+  for tool in cmake g++ git; do command -v "$tool" >/dev/null || need="$need $tool"; done
+  if [ "$(uname -s)" = "Linux" ] && [ ! -f /usr/include/openssl/ssl.h ]; then need="$need libssl-dev"; fi
+  if [ -n "$need" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      say "  Installing the build tools:$need"
+      apt-get update -qq && apt-get install -y -qq $need
+    else
+      die "llama-server is built from source and needs:$need. Install them (Debian/Ubuntu: sudo apt-get install$need; macOS: xcode-select --install and brew install cmake), then run ./install.sh again."
+    fi
+  fi
+  local bin
+  bin=$(bash "$ROOT/scripts/build-llama-server.sh") || die "the llama-server build failed (its last lines are above)."
+  say "  llama-server: $bin (cclocald finds it there by itself)"
+}
+
+say "[4/4] The engine..."
 if [ "$(uname -s)" = "Darwin" ] && [ "$(uname -m)" = "arm64" ]; then
+  say "  vllm-mlx (MLX, the default engine on Apple Silicon)..."
   if ! command -v uv >/dev/null; then
     command -v brew >/dev/null || die "uv is needed and brew was not found. Install Homebrew first: https://brew.sh"
     brew install uv
@@ -58,11 +79,23 @@ if [ "$(uname -s)" = "Darwin" ] && [ "$(uname -m)" = "arm64" ]; then
   fi
   [ -x "$ROOT/.venv/bin/vllm-mlx" ] || die "vllm-mlx binary not found in $ROOT/.venv after the install."
   say "  vllm-mlx installed: $ROOT/.venv/bin/vllm-mlx (cclocald finds it there by itself)"
+  # llama-server beside it, for GGUF models (cclocal --engine llama-server): CCLOCAL_LLAMA_SERVER
+  # = build (a Metal build from source), brew (Homebrew's llama.cpp) or skip; asked on a terminal.
+  choice="${CCLOCAL_LLAMA_SERVER:-}"
+  if [ -z "$choice" ] && [ -t 0 ]; then
+    printf 'Also install llama.cpp'"'"'s llama-server for GGUF models? [b]uild it (Metal), [h]omebrew, [s]kip: '
+    read -r answer || answer=s
+    case "$answer" in b*|B*) choice=build ;; h*|H*) choice=brew ;; *) choice=skip ;; esac
+  fi
+  case "${choice:-skip}" in
+    build) build_llama_server ;;
+    brew) command -v brew >/dev/null || die "brew was not found: https://brew.sh"; brew install llama.cpp
+          say "  llama-server: $(command -v llama-server || echo /opt/homebrew/bin/llama-server)" ;;
+    *) say "  llama-server skipped (CCLOCAL_LLAMA_SERVER=build or brew ./install.sh adds it)" ;;
+  esac
 else
-  say "  This is not an Apple Silicon Mac: vllm-mlx (MLX) cannot run here."
-  say "  Install an engine by hand and point cclocald at it:"
-  say "    export CCLOCAL_ENGINE_BIN=/path/to/vllm-mlx"
-  say "  (without it cclocald looks in $ROOT/.venv/bin, then on PATH)."
+  say "  llama-server (llama.cpp; vllm-mlx needs an Apple Silicon Mac)..."
+  build_llama_server
 fi
 
 if ! command -v claude >/dev/null; then

@@ -13,8 +13,9 @@ const BUILT_MAIN = join(ROOT, 'dist', 'daemon', 'main.js');
 
 export interface BenchDaemon { proc: ChildProcess; rpc: DaemonClient; socket: string; dir: string; close(): Promise<void> }
 
-/** `fast` uses the tests' short intervals; otherwise the production defaults apply. */
-export async function benchDaemon(config: Record<string, unknown> = {}, fast = true): Promise<BenchDaemon> {
+/** `fast` uses the tests' short intervals; otherwise the production defaults apply. The engine is
+ *  the vllm-mlx stand-in unless `env` names another (CCLOCAL_ENGINE, CCLOCAL_ENGINE_BIN, …). */
+export async function benchDaemon(config: Record<string, unknown> = {}, fast = true, env: Record<string, string> = {}): Promise<BenchDaemon> {
   const dir = mkdtempSync('/tmp/cclb-');
   const paths = homePaths(join(dir, 'h'));
   mkdirSync(paths.home, { mode: 0o700 });
@@ -22,7 +23,7 @@ export async function benchDaemon(config: Record<string, unknown> = {}, fast = t
   writeFileSync(paths.config, JSON.stringify({ ...(fast ? FAST_CONFIG : {}), notify: false, ...config }));
   const proc = spawn(process.execPath, [BUILT_MAIN, 'run'], {
     stdio: 'ignore',
-    env: { PATH: `${FIXTURE_BIN}:${process.env.PATH}`, HOME: process.env.HOME, CCLOCAL_HOME: paths.home, CCLOCAL_ENGINE_BIN: FAKE_ENGINE, HF_HUB_CACHE: join(dir, 'hf') },
+    env: { PATH: `${FIXTURE_BIN}:${process.env.PATH}`, HOME: process.env.HOME, CCLOCAL_HOME: paths.home, CCLOCAL_ENGINE: 'vllm-mlx', CCLOCAL_ENGINE_BIN: FAKE_ENGINE, HF_HUB_CACHE: join(dir, 'hf'), ...env },
   });
   if (!(await waitForSocket(paths.home, paths.socket, 20_000))) throw new Error('cclocald did not start');
   const rpc = await connectDaemon(paths.socket);

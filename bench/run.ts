@@ -1,13 +1,15 @@
 // `npm run bench`: each figure against a baseline measured in the same run. Run one at a time
-// (the machine has two cores): BENCH_ONLY=rtt|restart|endpoint|attach|idle|shape picks one.
+// (the machine has two cores): BENCH_ONLY=rtt|restart|endpoint|connection|llama|attach|idle|shape picks one.
 import { attachTimes } from './attach.js';
+import { connectionPolicy } from './connection.js';
 import { endpointOverhead } from './endpoint.js';
 import { idle } from './idle.js';
+import { llamaOverhead } from './llama.js';
 import { requestShape } from './request-shape.js';
 import { restartLatency } from './restart-latency.js';
 import { socketRtt } from './socket-rtt.js';
 
-const all: Record<string, () => Promise<string[]>> = { rtt: socketRtt, restart: restartLatency, endpoint: endpointOverhead, attach: attachTimes, idle, shape: requestShape };
+const all: Record<string, () => Promise<string[]>> = { rtt: socketRtt, restart: restartLatency, endpoint: endpointOverhead, connection: connectionPolicy, llama: llamaOverhead, attach: attachTimes, idle, shape: requestShape };
 const only = process.env.BENCH_ONLY;
 for (const [name, fn] of Object.entries(all)) {
   if (only && only !== name) continue;

@@ -21,4 +21,4 @@ export interface ServiceSpec {
 }
 
 /** The environment keys the service carries over from the installing shell. */
-export const PASSED_ENV = ['CCLOCAL_HOME', 'CCLOCAL_PORT', 'CCLOCAL_ENGINE_BIN', 'CCLOCAL_CLAUDE_BIN', 'HF_HOME', 'HF_HUB_CACHE'] as const;
+export const PASSED_ENV = ['CCLOCAL_HOME', 'CCLOCAL_PORT', 'CCLOCAL_ENGINE', 'CCLOCAL_ENGINE_BIN', 'CCLOCAL_BUILD_CACHE', 'CCLOCAL_CLAUDE_BIN', 'HF_HOME', 'HF_HUB_CACHE', 'LLAMA_CACHE'] as const;

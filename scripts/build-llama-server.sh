@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds llama.cpp's llama-server from the source that the npm package node-llama-cpp ships
 # (llama/gitRelease.bundle, a git bundle of a llama.cpp release), once per pinned version, into a
-# cache folder outside the clone; prints the binary's path. A CPU build (CUDA when nvcc is on PATH
-# and nvidia-smi sees a GPU: a toolkit alone, without cuBLAS or a device, fails or is no use),
-# static, so the one file is the whole server. Needs cmake, g++, git and npm.
+# cache folder outside the clone; prints the binary's path. A CPU build on Linux, CUDA when nvcc
+# is on PATH and nvidia-smi sees a GPU (falling back to CPU, with the reason, if the toolkit cannot
+# configure), Metal on a Mac; static, so the one file is the whole server. Needs cmake, a C++
+# compiler, git and npm (and OpenSSL's headers for -hf downloads over HTTPS).
 # Also keeps, beside it, the bundle's Qwen2 vocabulary and its gguf-py writer, from which
 # scripts/tiny-gguf.py makes test models.
 set -euo pipefail
@@ -21,10 +22,20 @@ trap 'rm -rf "$work"' EXIT
 git clone -q "$work/package/llama/gitRelease.bundle" "$work/src" 2>/dev/null
 flags=(-DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF -DGGML_NATIVE=OFF -DLLAMA_CURL=OFF
   -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF)
-if command -v nvcc >/dev/null 2>&1 && nvidia-smi -L 2>/dev/null | grep -q '^GPU'; then flags+=(-DGGML_CUDA=ON); fi
-echo "build-llama-server: building llama-server from node-llama-cpp $VERSION (a few minutes)" >&2
-cmake -S "$work/src" -B "$work/build" "${flags[@]}" >"$work/cmake.log" 2>&1 || { tail -30 "$work/cmake.log" >&2; exit 1; }
-cmake --build "$work/build" --target llama-server -j"$(nproc)" >"$work/build.log" 2>&1 || { tail -30 "$work/build.log" >&2; exit 1; }
+backend=CPU
+if command -v nvcc >/dev/null 2>&1; then
+  if nvidia-smi -L 2>/dev/null | grep -q '^GPU'; then backend=CUDA; else echo "build-llama-server: nvcc is here but no GPU is visible: a CPU build" >&2; fi
+fi
+[ "$(uname -s)" = Darwin ] && backend=Metal # ggml's default on macOS
+echo "build-llama-server: building llama-server ($backend) from node-llama-cpp $VERSION (a few minutes)" >&2
+configure() { cmake -S "$work/src" -B "$work/build" "${flags[@]}" "$@" >"$work/cmake.log" 2>&1; }
+if [ "$backend" = CUDA ] && ! configure -DGGML_CUDA=ON; then
+  # A toolkit without cuBLAS (or too old for the compiler) cannot build ggml-cuda: say so, build CPU.
+  echo "build-llama-server: the CUDA configure failed ($(grep -m1 -i error "$work/cmake.log" || true)); a CPU build instead" >&2
+  rm -rf "$work/build"; backend=CPU
+fi
+if [ "$backend" != CUDA ]; then configure || { tail -30 "$work/cmake.log" >&2; exit 1; }; fi
+cmake --build "$work/build" --target llama-server -j"$(nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 2)" >"$work/build.log" 2>&1 || { tail -30 "$work/build.log" >&2; exit 1; }
 out="$work/out"
 mkdir -p "$out/bin" "$out/share"
 cp "$work/build/bin/llama-server" "$out/bin/"

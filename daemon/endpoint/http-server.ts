@@ -7,6 +7,7 @@ import { DaemonError } from '../errors.js';
 import type { DaemonEvent, EngineState } from '../protocol/protocol.js';
 import type { ReadyEngine } from '../supervisor/supervisor.js';
 import { engineErrorMessage, errorBody, typeForStatus, type AnthropicErrorType } from './anthropic-errors.js';
+import { engineAgent } from './engine-connection.js';
 import { handleMessages, engineHeaders, NO_RETRY, type MessagesDeps } from './messages.js';
 import { RequestQueue } from './queue.js';
 import { shapeForEngine } from './request-rewrite.js';
@@ -94,7 +95,7 @@ function sendError(res: ServerResponse, status: number, type: AnthropicErrorType
 function askEngineToCount(engine: ReadyEngine, body: string, headers: Record<string, string>, gone: AbortSignal): Promise<{ status: number; text: string } | null> {
   return new Promise((resolve) => {
     const signal = AbortSignal.any([gone, AbortSignal.timeout(COUNT_TOKENS_TIMEOUT_MS)]);
-    const up = httpRequest(new URL('/v1/messages/count_tokens', engine.url), { method: 'POST', headers, signal }, (r) => {
+    const up = httpRequest(new URL('/v1/messages/count_tokens', engine.url), { method: 'POST', headers, signal, agent: engineAgent }, (r) => {
       const chunks: Buffer[] = [];
       r.on('data', (c: Buffer) => chunks.push(c));
       r.on('end', () => resolve({ status: r.statusCode ?? 502, text: Buffer.concat(chunks).toString('utf8') }));

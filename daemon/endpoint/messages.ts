@@ -90,7 +90,6 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
     release = await d.queue.acquire(d.queueTimeoutMs, gone.signal);
     queueWaitMs = Date.now() - started;
     let notGen: number | undefined;
-    let staleRetried = false;
     for (let attempt = 0; attempt < 2; attempt++) {
       const engine = await awaitEngine(d, notGen, deadline, gone.signal);
       served = engine.model;
@@ -119,8 +118,6 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
       if (outcome.kind === 'done' && outcome.tooLong) d.stats.rejectedTooLong++;
       if (outcome.kind === 'wedged') { d.stats.wedged++; d.reportWedged(engine.gen, outcome.detail); }
       if (outcome.kind !== 'retryable') break;
-      // A kept-alive connection the engine had closed: not a crash, so again at once, once.
-      if (outcome.staleSocket && !staleRetried) { staleRetried = true; attempt--; continue; }
       // Retry on the restarted engine if it crashed; on the same one if it did not.
       const crashed = await d.crashReasonSince(failedAt);
       if (attempt === 0) { d.stats.retries++; notGen = crashed ? engine.gen : undefined; continue; }

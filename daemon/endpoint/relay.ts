@@ -6,14 +6,12 @@
 // to undo and the request is retried once on the restarted engine. After that first event the
 // bytes go through unchanged, one write per event; a crash then ends the stream with an
 // Anthropic `error` event instead of a hang or a silent truncation.
-import { request as httpRequest, Agent, type IncomingMessage, type ServerResponse } from 'node:http';
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { engineErrorMessage, errorBody, errorEvent, promptTooLong, typeForStatus, type AnthropicErrorType } from './anthropic-errors.js';
+import { engineAgent } from './engine-connection.js';
 import { SSE_HEADERS } from './keep-alive.js';
 import { isPreamble, SseScanner, StreamTracker } from './sse-scanner.js';
 import { withInputTokens } from './usage-patch.js';
-
-// Keep-alive to the engine: no TCP handshake on every request of a session.
-const engineAgent = new Agent({ keepAlive: true, maxSockets: 16 });
 
 export interface RelayTimeouts {
   /** No generated event this long after the request reached the engine: wedged (prefill can take minutes). */
@@ -24,9 +22,8 @@ export interface RelayTimeouts {
 
 export type RelayOutcome =
   | { kind: 'done'; status: number; events: number; firstEventAt: number | null; tooLong?: boolean }
-  /** The engine went away before anything generated reached the client: safe to try again.
-   *  `staleSocket`: it was a kept-alive connection the engine had closed, not a crash. */
-  | { kind: 'retryable'; why: string; staleSocket?: boolean }
+  /** The engine went away before anything generated reached the client: safe to try again. */
+  | { kind: 'retryable'; why: string }
   /** The engine went away mid-answer; the client got an error event. */
   | { kind: 'broken'; why: string; events: number; firstEventAt: number | null }
   | { kind: 'wedged'; detail: string; events: number; firstEventAt: number | null };
@@ -60,8 +57,6 @@ function engineError(req: RelayRequest, status: number, raw: string): { type: An
 
 /** A count still running when the first token is ready holds the answer this long at most. */
 const USAGE_WAIT_MS = 5000;
-/** A reset this soon after sending on a reused connection is the engine's idle close, not a crash. */
-const STALE_SOCKET_MS = 200;
 
 /** The value, or null if it is not there within `ms` (or failed). */
 function within<T>(p: Promise<T>, ms: number): Promise<T | null> {
@@ -133,15 +128,8 @@ export function relay(req: RelayRequest, res: ServerResponse, clientGone: AbortS
       finish({ kind: 'broken', why, events: total(), firstEventAt });
     };
 
-    let answered = false;
-    const sentAt = req.now();
-    upstream.on('error', (err: NodeJS.ErrnoException) => {
-      const stale = !answered && upstream.reusedSocket && err.code === 'ECONNRESET' && req.now() - sentAt < STALE_SOCKET_MS;
-      if (stale && !settled) { finish({ kind: 'retryable', why: err.message, staleSocket: true }); return; }
-      void engineGone(err.message);
-    });
+    upstream.on('error', (err) => void engineGone(err.message));
     upstream.on('response', (up: IncomingMessage) => {
-      answered = true;
       const status = up.statusCode ?? 502;
       const isSse = (up.headers['content-type'] ?? '').startsWith('text/event-stream');
       if (status !== 200 || !isSse) {

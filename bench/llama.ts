@@ -1,0 +1,79 @@
+// The endpoint's overhead on a real engine: llama-server (the build ./install.sh makes) with the
+// tiny random model, straight versus through cclocald's endpoint versus through
+// claude-code-router, in the same run: time to the first generated event, a whole stream, and
+// small JSON answers. Each client opens a fresh connection per request, as the endpoint does.
+import { request } from 'node:http';
+import { realLlama } from '../test/helpers/llama.js';
+import { startCcr } from './ccr.js';
+import { benchDaemon, percentile } from './daemon.js';
+
+const TTFE_N = Number(process.env.BENCH_LLAMA_TTFE_N ?? 100);
+const STREAM_N = Number(process.env.BENCH_LLAMA_STREAM_N ?? 10);
+const JSON_N = Number(process.env.BENCH_LLAMA_JSON_N ?? 100);
+const STREAM_TOKENS = 200;
+
+/** ms to the first content_block_delta (or to the end for JSON), and to the end. */
+function timed(base: string, stream: boolean, maxTokens: number): Promise<[number, number]> {
+  const body = JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: maxTokens, stream, messages: [{ role: 'user', content: 'Write a story.' }] });
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    let first = 0;
+    const req = request(new URL('/v1/messages', base), { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { if (!first && c.includes('content_block_delta')) first = performance.now() - t0; });
+      res.on('end', () => {
+        const end = performance.now() - t0;
+        res.statusCode === 200 ? resolve([first || end, end]) : reject(new Error(`HTTP ${res.statusCode} from ${base}`));
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function measure(base: string) {
+  for (let i = 0; i < 10; i++) await timed(base, true, 1);
+  const ttfe: number[] = [];
+  for (let i = 0; i < TTFE_N; i++) ttfe.push((await timed(base, true, 1))[0]);
+  const whole: number[] = [];
+  for (let i = 0; i < STREAM_N; i++) whole.push((await timed(base, true, STREAM_TOKENS))[1]);
+  const json: number[] = [];
+  for (let i = 0; i < JSON_N; i++) json.push((await timed(base, false, 8))[1]);
+  const sort = (a: number[]) => a.sort((x, y) => x - y);
+  return { ttfe: sort(ttfe), whole: sort(whole), json: sort(json) };
+}
+
+type Measured = Awaited<ReturnType<typeof measure>>;
+const p50 = (a: number[]) => percentile(a, 50);
+
+function lines(name: string, m: Measured, straight: Measured): string[] {
+  const add = (k: keyof Measured) => `${(p50(m[k]) - p50(straight[k])).toFixed(2)} ms (×${(p50(m[k]) / p50(straight[k])).toFixed(3)})`;
+  return [`${name}: added at p50, first event ${add('ttfe')}, ${STREAM_TOKENS}-token stream ${add('whole')}, JSON answer ${add('json')}`];
+}
+
+export async function llamaOverhead(): Promise<string[]> {
+  const found = realLlama();
+  if ('unavailable' in found) return [`skipped: ${found.unavailable}`];
+  const d = await benchDaemon({}, false, { CCLOCAL_ENGINE: 'llama-server', CCLOCAL_ENGINE_BIN: found.bin });
+  try {
+    await d.rpc.request('load', { model: found.random });
+    const s = await d.rpc.request('status');
+    const straight = await measure(s.engine.url!);
+    const ours = await measure(s.endpoint.url);
+    const f = (a: number[]) => p50(a).toFixed(2);
+    const out = [
+      `llama-server (tiny random model, CPU) straight, p50: first event ${f(straight.ttfe)} ms, ${STREAM_TOKENS}-token stream ${f(straight.whole)} ms, JSON answer (8 tokens) ${f(straight.json)} ms`,
+      ...lines('through cclocald', ours, straight),
+    ];
+    const peer = await startCcr(s.engine.url!, found.random);
+    if (!peer) return [...out, 'claude-code-router: not installed or did not start; skipped'];
+    try {
+      out.push(...lines(`through claude-code-router ${peer.version}`, await measure(peer.base), straight));
+    } finally {
+      await peer.close();
+    }
+    return out;
+  } finally {
+    await d.close();
+  }
+}
