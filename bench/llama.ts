@@ -10,20 +10,25 @@ import { benchDaemon, percentile } from './daemon.js';
 const TTFE_N = Number(process.env.BENCH_LLAMA_TTFE_N ?? 100);
 const STREAM_N = Number(process.env.BENCH_LLAMA_STREAM_N ?? 10);
 const JSON_N = Number(process.env.BENCH_LLAMA_JSON_N ?? 100);
-const STREAM_TOKENS = 200;
+// Greedy, and short of the ~30th token where the random model's text stops parsing as Qwen2's format.
+const STREAM_TOKENS = 24;
 
 /** ms to the first content_block_delta (or to the end for JSON), and to the end. */
 function timed(base: string, stream: boolean, maxTokens: number): Promise<[number, number]> {
-  const body = JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: maxTokens, stream, messages: [{ role: 'user', content: 'Write a story.' }] });
+  const body = JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: maxTokens, temperature: 0, stream, messages: [{ role: 'user', content: 'Write a story.' }] });
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     let first = 0;
+    let failed = false;
     const req = request(new URL('/v1/messages', base), { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
       res.setEncoding('utf8');
-      res.on('data', (c: string) => { if (!first && c.includes('content_block_delta')) first = performance.now() - t0; });
+      res.on('data', (c: string) => {
+        if (!first && c.includes('content_block_delta')) first = performance.now() - t0;
+        if (c.includes('event: error')) failed = true;
+      });
       res.on('end', () => {
         const end = performance.now() - t0;
-        res.statusCode === 200 ? resolve([first || end, end]) : reject(new Error(`HTTP ${res.statusCode} from ${base}`));
+        res.statusCode === 200 && !failed ? resolve([first || end, end]) : reject(new Error(`HTTP ${res.statusCode}${failed ? ', an error event' : ''} from ${base}`));
       });
     });
     req.on('error', reject);

@@ -82,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
   const { client, status } = await ensureDaemon(paths, say);
   try {
     if (!wanted && interactive && argv.length === 0) {
-      const pick = await chooseModel(client, status, hub);
+      const pick = await chooseModel(client, status, hub, askedEngine);
       if (!pick) { say('Bye.'); return 0; }
       wanted = pick;
     }

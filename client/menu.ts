@@ -2,23 +2,23 @@
 // loaded and warm, whether it fits in GPU memory, and the cache screens.
 import type { DaemonClient } from '../daemon/protocol/connect.js';
 import { CATALOG, cacheFolderName, resolveModel } from '../daemon/protocol/catalog.js';
-import type { StatusResult } from '../daemon/protocol/protocol.js';
+import type { EngineKindName, StatusResult } from '../daemon/protocol/protocol.js';
 import { manageCache, printList } from './cache-screens.js';
 import { listCached } from './hf-cache.js';
 
-export async function chooseModel(client: DaemonClient, status: StatusResult, hub: string): Promise<string | null> {
+/** `kind`: the engine the pick will load on (the one asked for, else the daemon's). */
+export async function chooseModel(client: DaemonClient, status: StatusResult, hub: string, kind: EngineKindName = status.engine.kind): Promise<string | null> {
   // Loaded only when a menu opens: the prompt library costs about as much as Node's own start-up.
   const { select } = await import('@inquirer/prompts');
   for (;;) {
     const cached = new Set(listCached(hub).map((m) => cacheFolderName(m.id)));
-    const kind = status.engine.kind;
-    const fits = await Promise.all(CATALOG.map((e) => client.request('preflight', { model: e.name }).then((r) => !r.tight, () => true)));
+    const fits = await Promise.all(CATALOG.map((e) => client.request('preflight', { model: e.name, engine: kind }).then((r) => !r.tight, () => true)));
     const choices = CATALOG.map((e, i) => {
       // What this engine kind would serve for the name (the MLX repo, or the GGUF repo).
       const served = resolveModel(e.name, kind);
       const repo = served && 'repo' in served.source ? served.source.repo : e.id;
       const mark = cached.has(cacheFolderName(repo)) ? '●' : '○';
-      const warm = served && status.engine.model === served.id ? (status.engine.state === 'ready' ? '  [loaded, warm]' : `  [${status.engine.state}]`) : '';
+      const warm = served && status.engine.kind === kind && status.engine.model === served.id ? (status.engine.state === 'ready' ? '  [loaded, warm]' : `  [${status.engine.state}]`) : '';
       const tight = fits[i] ? '' : '  [tight on memory]';
       return { name: `${mark} ${String(i + 1)}) ${e.display.padEnd(22)} ${`${e.sizeGB}GB`.padStart(5)}  --${e.name.padEnd(12)} ${e.notes}${warm}${tight}`, value: e.name };
     });

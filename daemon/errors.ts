@@ -29,6 +29,9 @@ export class DaemonError extends Error {
 export const engineMissing = (kind: string, searched: string[], hint: string) =>
   new DaemonError('engine-missing', `${kind} not found (looked at ${searched.join(', ') || 'nothing'})`, hint, { kind, searched });
 
+export const notThisEngine = (kind: string, bin: string) =>
+  new DaemonError('engine-missing', `${bin.slice(0, 500)} is not ${kind} (its --help is another program's)`, `point CCLOCAL_ENGINE_BIN at your ${kind}, or unset it so cclocald finds one`, { kind, bin });
+
 export const unknownModel = (name: string, hint: string, kind?: string) =>
   new DaemonError('unknown-model', `unknown model "${name.slice(0, 200)}"${kind ? ` for ${kind}` : ''}`, hint);
 

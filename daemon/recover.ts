@@ -9,6 +9,7 @@ import type { Notifier } from './notify.js';
 import { commandLineOf } from './platform/ps.js';
 import type { DaemonEvent, EngineKindName } from './protocol/protocol.js';
 import { readEngineRecord, removeFile, type PersistedState } from './state-store.js';
+import { autoloadTarget } from './supervisor/model-settings.js';
 import type { Supervisor } from './supervisor/supervisor.js';
 
 export type Recovery = 'none' | 'adopted' | 'stopped';
@@ -32,7 +33,8 @@ export async function recoverOrphanEngine(d: {
   const healthUrl = `http://127.0.0.1:${rec.port}${kind.healthPath}`;
   const handle = adoptEngine(rec.pid, paths.engineLog, healthUrl, kind.isReady, d.config.healthPollMs);
   const model = kind.resolveModel(rec.model);
-  const wanted = d.config.autoload && d.persisted.lastModel === rec.model && (d.persisted.lastEngine ?? d.config.engine) === kind.name;
+  const again = autoloadTarget(d.persisted, d.config.engine);
+  const wanted = d.config.autoload && again?.model === rec.model && again.engine === kind.name;
   if (model && wanted && (await probeReady(healthUrl, kind.isReady))) {
     await d.supervisor.adopt(handle, kind, model, rec.port, rec.bin);
     d.log.warn({ pid: rec.pid, model: rec.model }, 'adopted the engine a previous daemon left running');

@@ -14,6 +14,7 @@ import { recoverOrphanEngine } from './recover.js';
 import { createRpcServer } from './rpc/methods.js';
 import { listenSocket, type SocketServer } from './rpc/socket-server.js';
 import { loadState } from './state-store.js';
+import { autoloadTarget } from './supervisor/model-settings.js';
 import { Supervisor } from './supervisor/supervisor.js';
 import { VERSION } from './version.js';
 
@@ -149,10 +150,10 @@ export async function runDaemon(): Promise<number> {
   }
   log.info({ pid: process.pid, version: VERSION, home: config.paths.home, socket: config.paths.socket }, 'daemon started');
 
-  if (recovery !== 'adopted' && config.autoload && persisted.lastModel && !stopping) {
-    const again = { ...(persisted.lastEngine ? { engine: persisted.lastEngine } : {}), ...(persisted.lastEngineBin ? { engineBin: persisted.lastEngineBin } : {}) };
-    log.info({ model: persisted.lastModel, ...again }, 'loading the last model again');
-    supervisor.load(persisted.lastModel, again).catch((err: Error) => log.warn({ err: err.message }, 'autoload failed'));
+  const again = autoloadTarget(persisted, config.engine);
+  if (recovery !== 'adopted' && config.autoload && again && !stopping) {
+    log.info(again, 'loading the last model again');
+    supervisor.load(again.model, again).catch((err: Error) => log.warn({ err: err.message }, 'autoload failed'));
   }
   await done;
   return 0;

@@ -9,6 +9,9 @@ export interface PersistedState {
   lastEngine: EngineKindName | null;
   /** The executable a client named for it (its CCLOCAL_ENGINE_BIN), kept for the restarts. */
   lastEngineBin: string | null;
+  /** The kind configured (CCLOCAL_ENGINE, config.json) when lastEngine was chosen: a changed
+   *  configuration wins over what a client chose before it. */
+  lastConfiguredEngine: EngineKindName | null;
   contexts: Record<string, number>;
 }
 
@@ -42,11 +45,13 @@ export function loadState(path: string): PersistedState {
   const raw = readJson<Partial<PersistedState>>(path);
   const contexts: Record<string, number> = {};
   for (const [k, v] of Object.entries(raw?.contexts ?? {})) if (Number.isInteger(v) && v > 0) contexts[k] = v;
-  const lastEngine = ENGINE_KIND_NAMES.find((k) => k === raw?.lastEngine) ?? null;
+  const kindOf = (v: unknown) => ENGINE_KIND_NAMES.find((k) => k === v) ?? null;
+  const lastEngine = kindOf(raw?.lastEngine);
   return {
     lastModel: typeof raw?.lastModel === 'string' ? raw.lastModel : null,
     lastEngine,
     lastEngineBin: typeof raw?.lastEngineBin === 'string' ? raw.lastEngineBin : null,
+    lastConfiguredEngine: kindOf(raw?.lastConfiguredEngine),
     contexts,
   };
 }

@@ -37,4 +37,20 @@ export function engineErrorMessage(raw: string): string {
   return raw.slice(0, 500) || 'the engine returned an error';
 }
 
+const ANTHROPIC_TYPES: ReadonlySet<string> = new Set(['invalid_request_error', 'authentication_error', 'permission_error', 'not_found_error', 'request_too_large', 'rate_limit_error', 'api_error', 'overloaded_error']);
+
+/** An engine's own SSE `error` data in Anthropic's envelope: llama-server sends
+ *  {"code":500,"message":…,"type":"server_error"}, which Anthropic's clients do not read. */
+export function engineErrorEvent(data: string): string {
+  let type: AnthropicErrorType = 'api_error';
+  let message = data.slice(0, 500) || 'the engine reported an error';
+  try {
+    const body = JSON.parse(data) as { type?: unknown; message?: unknown; error?: { type?: unknown; message?: unknown } };
+    const inner = body.error ?? body;
+    if (typeof inner.message === 'string') message = inner.message;
+    if (typeof inner.type === 'string' && ANTHROPIC_TYPES.has(inner.type)) type = inner.type as AnthropicErrorType;
+  } catch { /* not JSON: its first characters */ }
+  return errorEvent(type, `the local engine: ${message}`);
+}
+
 export const promptTooLong = (tokens: number, max: number) => `prompt is too long: ${tokens} tokens > ${max} maximum`;

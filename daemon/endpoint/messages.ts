@@ -110,10 +110,16 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
       outcome = await relay({
         engineUrl: engine.url, path, body: text, headers: engineHeaders(req), stream, timeouts: d.timeouts,
         crashReason: () => d.crashReasonSince(failedAt), now: Date.now,
-        // Counted alongside the prefill (count_tokens skips the generation lock), off the answer's path.
-        inputTokens: stream ? (guard.counted ?? countAndRemember(d, engine, text, guard.parts(), gone.signal)) : undefined,
+        // Counted alongside the prefill (count_tokens skips the generation lock), off the answer's
+        // path, for an engine whose message_start leaves it at 0; else its own figure is kept.
+        inputTokens: stream && !engine.streamsPromptTokens ? (guard.counted ?? countAndRemember(d, engine, text, guard.parts(), gone.signal)) : undefined,
+        onPromptTokens: (tokens) => d.tokenBounds.remember(guard.parts(), tokens),
         onFlushed: () => pinger?.stop(),
-        overflow: engine.overflow,
+        // The engine's own refusal, in the window Claude Code was told (not the engine's -c).
+        overflow: (st, text) => {
+          const over = engine.overflow(st, text);
+          return over && { tokens: over.tokens, max: Math.min(over.max, engine.contextWindow) };
+        },
       }, res, gone.signal);
       if (outcome.kind === 'done' && outcome.tooLong) d.stats.rejectedTooLong++;
       if (outcome.kind === 'wedged') { d.stats.wedged++; d.reportWedged(engine.gen, outcome.detail); }
@@ -124,7 +130,8 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
       status = 529;
       sendError(res, 529, 'overloaded_error', `the local engine failed twice before answering (${crashed ?? outcome.why}); retry shortly`, stream);
     }
-    if (outcome?.kind === 'done') status = outcome.status;
+    // An engine's own error event ends a 200 stream: still an error the client saw.
+    if (outcome?.kind === 'done') status = outcome.engineError ? 500 : outcome.status;
     if (outcome?.kind === 'broken' || outcome?.kind === 'wedged') status = 529;
   } catch (err) {
     if (err instanceof QueueAbortedError) { status = 499; return; }

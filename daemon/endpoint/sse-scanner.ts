@@ -100,3 +100,12 @@ export class StreamTracker {
     return n;
   }
 }
+
+const ERROR_EVENT = Buffer.from('event: error');
+
+/** Where an `event: error` unit starts in a chunk that begins at a line start, or -1. */
+export function errorEventAt(chunk: Buffer): number {
+  if (chunk.subarray(0, ERROR_EVENT.length).equals(ERROR_EVENT)) return 0;
+  const i = chunk.indexOf(Buffer.concat([Buffer.from('\n'), ERROR_EVENT]));
+  return i === -1 ? -1 : i + 1;
+}

@@ -18,3 +18,10 @@ export function withInputTokens(unit: Buffer, inputTokens: number): Buffer {
   usage.input_tokens = inputTokens;
   return Buffer.from(`${text.slice(0, dataAt)}\ndata: ${JSON.stringify(event)}${lineEnd === -1 ? '' : text.slice(lineEnd)}`);
 }
+
+/** The `input_tokens` a message_start unit carries (0 when it has none). */
+export function inputTokensOf(unit: Buffer): number {
+  const text = unit.toString('utf8');
+  const m = /"input_tokens"\s*:\s*(\d+)/.exec(text);
+  return m ? Number(m[1]) : 0;
+}

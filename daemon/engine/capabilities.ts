@@ -14,6 +14,8 @@ export async function engineCapabilities(kind: EngineKind, bin: string, env: Rec
   if (hit) return hit;
   const r = await execa(bin, [...kind.helpArgs], { reject: false, timeout: HELP_TIMEOUT_MS, env, extendEnv: false, stdin: 'ignore' });
   const caps = kind.capabilitiesFromHelp(`${r.stdout ?? ''}\n${r.stderr ?? ''}`);
-  if (r.exitCode === 0) cache.set(key, caps);
+  // Only a help that ran can say the program is another one; a timeout says nothing.
+  if (r.exitCode !== 0) return { ...caps, foreign: false };
+  cache.set(key, caps);
   return caps;
 }

@@ -25,6 +25,8 @@ export interface EngineCapabilities {
   flags: ReadonlySet<string>;
   /** vllm-mlx's --tool-call-parser choices; null when the help lists none. */
   toolParsers: ReadonlySet<string> | null;
+  /** The help ran and is some other program's: the executable is not this kind of engine. */
+  foreign: boolean;
 }
 
 export interface LaunchInput {
@@ -67,6 +69,12 @@ export interface EngineKind {
   launch(i: LaunchInput): { argv: string[]; env: Record<string, string> };
   /** The daemon's environment as this engine should inherit it (keys and overrides removed). */
   engineEnv(base: Readonly<Record<string, string>>): Record<string, string>;
+  /** The engine sizes its memory by the window when it starts (llama-server's -c): a new window
+   *  for the running model means a restart. */
+  readonly windowAtStart: boolean;
+  /** Its streamed message_start carries the prompt's `usage.input_tokens` (llama-server's does;
+   *  vllm-mlx's is 0, so the endpoint counts beside the prefill). */
+  readonly streamsPromptTokens: boolean;
   /** The health check: the path, and what an answer must be for "ready". */
   readonly healthPath: string;
   isReady(status: number, body: unknown): boolean;

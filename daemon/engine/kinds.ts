@@ -30,6 +30,8 @@ export const vllmMlx: EngineKind = {
     env: buildEnv(),
   }),
   engineEnv: (base) => ({ ...base }),
+  windowAtStart: false, // the window is the endpoint's budget; vllm-mlx allocates as it goes
+  streamsPromptTokens: false,
   healthPath: HEALTH_PATH,
   isReady: (status, body) => status === 200 && isHealthyBody(body),
   outOfMemory: (tail) => outOfMemoryIn(tail, MLX_OOM_WORDS),
@@ -54,6 +56,8 @@ export const llamaServer: EngineKind = {
   unknownModelHint: () => `use a catalog name (${CATALOG_NAMES}), a GGUF repo as org/name[:QUANT], or the path of a .gguf file`,
   launch: (i) => ({ argv: llamaArgv({ ...i, cached: i.cached ?? false }), env: {} }),
   engineEnv: llamaEnv,
+  windowAtStart: true, // -c sizes its KV cache
+  streamsPromptTokens: true,
   healthPath: '/health',
   isReady: isLlamaReady,
   outOfMemory: (tail) => outOfMemoryIn(tail, LLAMA_CPP_OOM_WORDS),

@@ -26,7 +26,10 @@ export function llamaMissingHint(platform: 'darwin' | 'linux'): string {
     : 'run ./install.sh (it builds llama-server from source), or set CCLOCAL_ENGINE_BIN to your llama-server';
 }
 
-export const llamaCapabilities = (help: string): EngineCapabilities => ({ flags: flagsIn(help), toolParsers: null });
+export const llamaCapabilities = (help: string): EngineCapabilities => {
+  const flags = flagsIn(help);
+  return { flags, toolParsers: null, foreign: !flags.has('--ctx-size') };
+};
 
 /** Room for one answer beyond the prompt budget: llama-server's -c bounds prompt and answer
  *  together, and Claude Code asks for DEFAULT_OUT_TOKENS by default. */

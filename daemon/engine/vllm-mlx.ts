@@ -59,6 +59,8 @@ export function capabilitiesFromHelp(help: string): EngineCapabilities {
   return {
     flags: flagsIn(help),
     toolParsers: choices?.[1] ? new Set(choices[1].split(',').map((s) => s.trim())) : null,
+    // argparse's usage line names the program and the subcommand.
+    foreign: !/vllm-mlx serve|--tool-call-parser/.test(help),
   };
 }
 

@@ -8,7 +8,13 @@ import type { ResolvedModel } from '../protocol/catalog.js';
 import { MemoryPoll } from './memory-poll.js';
 import { StartWatch, type StartWatchOptions, type StartProgress } from './start-watch.js';
 
-export interface RunWhere { url: string; bin: string; port: number }
+export interface RunWhere {
+  url: string;
+  bin: string;
+  port: number;
+  /** The window the engine was started with (it matters to kinds whose memory it sizes). */
+  contextWindow: number;
+}
 
 export class EngineRun {
   #watch: StartWatch | null = null;

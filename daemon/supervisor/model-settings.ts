@@ -8,7 +8,7 @@ import { writeJsonAtomic, type PersistedState } from '../state-store.js';
 export class ModelSettings {
   constructor(
     private readonly state: PersistedState,
-    private readonly opts: { path: string; defaultContextWindow: number; contextFloor: number; log: Logger },
+    private readonly opts: { path: string; defaultContextWindow: number; contextFloor: number; configuredEngine: EngineKindName; log: Logger },
   ) {}
 
   contextWindowFor(modelId: string | null): number {
@@ -31,10 +31,13 @@ export class ModelSettings {
 
   /** What to load again when the daemon starts: the model, on which engine, from which binary. */
   setLastModel(modelId: string | null, engine: EngineKindName | null = null, engineBin: string | null = null): void {
-    if (this.state.lastModel === modelId && this.state.lastEngine === engine && this.state.lastEngineBin === engineBin) return;
-    this.state.lastModel = modelId;
-    this.state.lastEngine = engine;
-    this.state.lastEngineBin = engineBin;
+    const configured = this.opts.configuredEngine;
+    const s = this.state;
+    if (s.lastModel === modelId && s.lastEngine === engine && s.lastEngineBin === engineBin && s.lastConfiguredEngine === configured) return;
+    s.lastModel = modelId;
+    s.lastEngine = engine;
+    s.lastEngineBin = engineBin;
+    s.lastConfiguredEngine = configured;
     this.save();
   }
 
@@ -46,4 +49,13 @@ export class ModelSettings {
       this.opts.log.warn({ err: (err as Error).message, path: this.opts.path }, 'could not save daemon state');
     }
   }
+}
+
+/** What the daemon loads again at start: the last model on the engine it ran on, unless the
+ *  configured engine changed since (then the configured one, with its own lookup). Pure. */
+export function autoloadTarget(p: PersistedState, configured: EngineKindName): { model: string; engine: EngineKindName; engineBin?: string } | null {
+  if (!p.lastModel) return null;
+  const kept = p.lastEngine !== null && p.lastConfiguredEngine === configured;
+  if (!kept) return { model: p.lastModel, engine: configured };
+  return { model: p.lastModel, engine: p.lastEngine!, ...(p.lastEngineBin ? { engineBin: p.lastEngineBin } : {}) };
 }

@@ -8,6 +8,8 @@ export interface ReadyEngine {
   url: string;
   model: string;
   contextWindow: number;
+  /** Its message_start carries the prompt's size: no count beside the prefill is needed. */
+  streamsPromptTokens: boolean;
   /** The engine's own "prompt too long" answer → its numbers (the engine kind's reading). */
   overflow(status: number, body: string): { tokens: number; max: number } | null;
 }

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { cancelled, DaemonError, engineFailed, engineMissing, invalidParams, modelFileMissing, nothingLoaded, shuttingDown, unknownModel } from '../errors.js';
+import { cancelled, DaemonError, engineFailed, engineMissing, invalidParams, modelFileMissing, notThisEngine, nothingLoaded, shuttingDown, unknownModel } from '../errors.js';
 import { startEngine, type EngineExit, type EngineHandle, type EngineSpec } from '../engine/engine-process.js';
 import type { EngineKind } from '../engine/kind.js';
 import type { Notifier } from '../notify.js';
@@ -78,7 +78,7 @@ export class Supervisor {
     this.#d = deps;
     this.#now = deps.now ?? Date.now;
     this.#kind = deps.engines(deps.config.engine);
-    this.#settings = new ModelSettings(deps.persisted, { path: deps.config.paths.state, defaultContextWindow: deps.config.defaultContextWindow, contextFloor: deps.config.contextFloor, log: deps.log });
+    this.#settings = new ModelSettings(deps.persisted, { path: deps.config.paths.state, defaultContextWindow: deps.config.defaultContextWindow, contextFloor: deps.config.contextFloor, configuredEngine: deps.config.engine, log: deps.log });
   }
 
   get #cfg(): Config { return this.#d.config; }
@@ -132,14 +132,18 @@ export class Supervisor {
       const model = kind.resolveModel(nameOrId);
       if (!model) throw unknownModel(nameOrId, kind.unknownModelHint(nameOrId), kind.name);
       if ('file' in model.source && !existsSync(model.source.file)) throw modelFileMissing(model.source.file);
-      const bin = opts.engineBin ?? null;
+      // A load that names no executable keeps the one this kind runs with.
+      const bin = opts.engineBin ?? (kind === this.#kind ? this.#engineBin : null);
       const lookup = lookupEngine(this.#cfg, kind, bin);
       if (!lookup.found) throw engineMissing(kind.name, lookup.searched, lookup.hint);
+      const caps = await (this.#d.plan ?? realPlanDeps).capabilities(kind, lookup.bin, kind.engineEnv(this.#cfg.engineBaseEnv));
+      if (caps.foreign) throw notThisEngine(kind.name, lookup.bin);
       if (ctx !== undefined) this.#settings.setContext(model.id, ctx);
       this.#settings.setLastModel(model.id, kind.name, bin);
       // The same executable, however it was named (a client's CCLOCAL_ENGINE_BIN or the lookup).
-      const nowBin = lookupEngine(this.#cfg, this.#kind, this.#engineBin);
-      const sameRun = this.#model?.id === model.id && this.#kind === kind && nowBin.found && nowBin.bin === lookup.bin;
+      const current = lookupEngine(this.#cfg, this.#kind, this.#engineBin);
+      const sameBin = current.found && current.bin === lookup.bin;
+      const sameRun = this.#model?.id === model.id && this.#kind === kind && sameBin && !this.#windowMoved();
       if (sameRun && this.#state === 'ready') return { wait: Promise.resolve(this.#loadResult()) };
       const wait = this.#waiters.forLoad(model.id);
       if (sameRun && (this.#state === 'downloading' || this.#state === 'loading' || this.#state === 'backoff')) return { wait };
@@ -168,7 +172,8 @@ export class Supervisor {
     });
   }
 
-  /** The budget the endpoint enforces for the loaded model; held until changed again. */
+  /** The budget the endpoint enforces for the loaded model; held until changed again. An engine
+   *  that sizes its memory by the window (llama-server) is restarted with the new one. */
   setContext(contextWindow: number): Promise<{ model: string | null; contextWindow: number }> {
     const ctx = this.#settings.validContext(contextWindow);
     return this.#serial(async () => {
@@ -176,8 +181,20 @@ export class Supervisor {
       this.#settings.setContext(this.#model.id, ctx);
       this.#d.log.info({ model: this.#model.id, contextWindow: ctx, trigger: 'rpc' }, 'context window set');
       this.#d.emit({ type: 'contextSet', model: this.#model.id, contextWindow: ctx });
+      if (this.#windowMoved() && hasProcess(this.#state)) {
+        this.#d.log.info({ model: this.#model.id, kind: this.#kind.name }, 'restarting the engine with the new window');
+        await this.#stopEngine();
+        await this.#spawn();
+      }
       return { model: this.#model.id, contextWindow: ctx };
     });
+  }
+
+  /** The running engine was started with another window than the one now decided, and its kind
+   *  sizes its memory by it. */
+  #windowMoved(): boolean {
+    const r = this.#running;
+    return !!r && r.kind.windowAtStart && r.where.contextWindow !== this.contextWindowFor(r.model.id);
   }
 
   /** The endpoint saw engine run `gen` stop generating while it lives on: restart it as a crash.
@@ -201,7 +218,8 @@ export class Supervisor {
       this.#kind = kind;
       this.#engineBin = this.#d.persisted.lastEngineBin;
       const gen = ++this.#gen;
-      const run = new EngineRun(gen, kind, handle, model, { url: `http://127.0.0.1:${port}`, bin, port });
+      // Its window is not recorded anywhere: take it to be the one decided for the model.
+      const run = new EngineRun(gen, kind, handle, model, { url: `http://127.0.0.1:${port}`, bin, port, contextWindow: this.contextWindowFor(model.id) });
       this.#running = run;
       this.#apply('started');
       this.#apply('healthPassed');
@@ -237,7 +255,7 @@ export class Supervisor {
   }
 
   #readyEngine(r: EngineRun): ReadyEngine {
-    return { gen: r.gen, url: r.url, model: r.model.id, contextWindow: this.contextWindowFor(r.model.id), overflow: r.kind.overflow };
+    return { gen: r.gen, url: r.url, model: r.model.id, contextWindow: this.contextWindowFor(r.model.id), streamsPromptTokens: r.kind.streamsPromptTokens, overflow: r.kind.overflow };
   }
 
   #loadResult(): LoadResult {
@@ -281,12 +299,13 @@ export class Supervisor {
     this.#error = null;
     const cfg = this.#cfg;
     const kind = this.#kind;
-    const plan = await planLaunch(cfg, kind, model, this.contextWindowFor(model.id), this.#engineBin, this.#d.plan ?? realPlanDeps);
+    const contextWindow = this.contextWindowFor(model.id);
+    const plan = await planLaunch(cfg, kind, model, contextWindow, this.#engineBin, this.#d.plan ?? realPlanDeps);
     if (plan instanceof DaemonError) return this.#fail(plan);
     const spawn = this.#d.spawn ?? startEngine;
     const handle = spawn({ bin: plan.bin, argv: plan.argv, env: plan.env, logPath: cfg.paths.engineLog, healthUrl: plan.url + kind.healthPath, isReady: kind.isReady, healthPollMs: cfg.healthPollMs });
     const gen = ++this.#gen;
-    const running = new EngineRun(gen, kind, handle, model, { url: plan.url, bin: plan.bin, port: plan.port });
+    const running = new EngineRun(gen, kind, handle, model, { url: plan.url, bin: plan.bin, port: plan.port, contextWindow });
     this.#running = running;
     const record: EngineRecord = { kind: kind.name, pid: handle.pid, model: model.id, port: plan.port, bin: plan.bin, startedAt: new Date(this.#now()).toISOString() };
     try { writeJsonAtomic(cfg.paths.engineRecord, record); } catch (err) {

@@ -34,6 +34,7 @@ test('the menu picks a model with the arrow keys, and the safeguard menu shrinks
   onCleanup(t, () => { spawnSync('tmux', ['kill-session', '-t', session]); return cclocald(home, 'stop'); });
 
   const menu = await waitForScreen(session, /Gemma-4-26B-A4B MoE/, 'the model menu');
+  assert.match(menu, /Model on vllm-mlx/, "the menu names the engine it loads on");
   assert.match(menu, /○ 1\) Gemma-4-E4B/);
   assert.match(menu, /--gemma .*\[tight on memory\]/);
   execFileSync('tmux', ['send-keys', '-t', session, 'Down', 'Enter']);

@@ -1,6 +1,7 @@
 // Choosing the engine: CCLOCAL_ENGINE, config.json `engine`, the platform's default, a client's
 // --engine and its CCLOCAL_ENGINE_BIN, each checked on a real daemon and the real CLIs.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { cclocald, FAKE_ENGINE, makeHome, recorded, ROOT, runProgram, spawnDaemon, startDaemon } from '../helpers/daemon.js';
@@ -58,4 +59,21 @@ test('cclocal and cclocald refuse an unknown --engine before touching the daemon
   assert.equal(b.code, 1);
   assert.match(b.stderr, /unknown engine "ollama"/);
   assert.equal(recorded(home).filter((r) => r.event === 'start').length, 0);
+});
+
+test('a running daemon asked for an engine it cannot find says so with the fix, and keeps what it serves', async (t) => {
+  const home = makeHome(t); // the vllm-mlx stand-in, as the test helper sets it up
+  const d = await startDaemon(t, home);
+  await d.rpc.request('load', { model: 'gemma-light' });
+  // A shell that names no llama-server of its own: the daemon's lookup finds none either.
+  const env: NodeJS.ProcessEnv = { ...home.env, CCLOCAL_BUILD_CACHE: join(home.dir, 'no-build') };
+  delete env.CCLOCAL_ENGINE_BIN;
+  const nowhere = { ...home, env };
+  const model = join(home.dir, 'm.gguf');
+  writeFileSync(model, 'GGUF');
+  const r = await cclocald(nowhere, 'load', model, '--engine', 'llama-server');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /llama-server not found .*\(engine-missing\)\n  hint: run \.\/install\.sh/);
+  const s = await d.rpc.request('status');
+  assert.deepEqual([s.engine.kind, s.engine.state, s.engine.model], ['vllm-mlx', 'ready', 'mlx-community/gemma-4-e4b-it-4bit']);
 });

@@ -10,8 +10,8 @@ import { CATALOG, resolveModel } from '../../daemon/protocol/catalog.js';
 import { ROOT } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/temp-home.js';
 
-const ALL = { flags: new Set(['--jinja', '--no-webui', '--alias', '--reasoning', '--offline']), toolParsers: null };
-const OLD = { flags: new Set<string>(), toolParsers: null };
+const ALL = { flags: new Set(['--jinja', '--no-webui', '--alias', '--reasoning', '--offline']), toolParsers: null, foreign: false };
+const OLD = { flags: new Set<string>(), toolParsers: null, foreign: false };
 
 test('a local .gguf file is served with -m, one slot, loopback, and -c = the window + one answer', () => {
   const model = resolveModel('/models/tiny.gguf', 'llama-server')!;
@@ -121,4 +121,13 @@ test('vllm-mlx on Apple Silicon, llama-server everywhere else', () => {
 test('the build script and the daemon agree on the pinned node-llama-cpp version', () => {
   const script = readFileSync(join(ROOT, 'scripts', 'build-llama-server.sh'), 'utf8');
   assert.match(script, new RegExp(`NODE_LLAMA_CPP_VERSION:-${LLAMA_BUILD_VERSION.replaceAll('.', '\\.')}\\}`));
+});
+
+test("each kind tells its own --help from another program's (a CCLOCAL_ENGINE_BIN set for the other engine)", () => {
+  const llamaHelp = '----- common params -----\n-c,    --ctx-size N    size of the prompt context\n--jinja';
+  const vllmHelp = 'usage: vllm-mlx serve [-h] [--port PORT]\n  --tool-call-parser {auto,qwen3_coder}';
+  assert.equal(llamaServer.capabilitiesFromHelp(llamaHelp).foreign, false);
+  assert.equal(llamaServer.capabilitiesFromHelp(vllmHelp).foreign, true);
+  assert.equal(vllmMlx.capabilitiesFromHelp(vllmHelp).foreign, false);
+  assert.equal(vllmMlx.capabilitiesFromHelp(llamaHelp).foreign, true);
 });

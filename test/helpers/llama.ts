@@ -42,8 +42,10 @@ export function realLlama(): RealLlama | { unavailable: string } {
     const work = `${dir}.${process.pid}.tmp`;
     rmSync(work, { recursive: true, force: true });
     mkdirSync(work, { recursive: true });
+    // The first python3 with numpy: PATH's, else Debian's (which .ci/run gives python3-numpy).
+    const python = ['python3', '/usr/bin/python3'].find((p) => run(p, ['-c', 'import numpy']).ok) ?? 'python3';
     for (const mode of ['eos', 'random'] as const) {
-      const made = run('python3', [script, join(share, 'gguf-py'), join(share, 'ggml-vocab-qwen2.gguf'), join(work, `tiny-${mode}.gguf`), mode]);
+      const made = run(python, [script, join(share, 'gguf-py'), join(share, 'ggml-vocab-qwen2.gguf'), join(work, `tiny-${mode}.gguf`), mode]);
       if (!made.ok) {
         rmSync(work, { recursive: true, force: true });
         return (memo = { unavailable: `the tiny test model could not be made (python3 with numpy is needed: apt-get install python3-numpy): ${made.err.split('\n').pop()}` });

@@ -103,17 +103,59 @@ test('the real Claude Code runs -p through `cclocal --engine llama-server --mode
   assert.equal(s.endpoint.errors, 0);
 });
 
-test('a running daemon asked for an engine it cannot find says so with the fix, and keeps what it serves', { skip }, async (t) => {
-  const home = makeHome(t); // the vllm-mlx stand-in, as the test helper sets it up
+test('an -hf download into LLAMA_CACHE shows progress as vllm-mlx downloads do, then the model loads', { skip }, async (t) => {
+  // The network part played by a wrapper: where llama.cpp would download (LLAMA_CACHE, its
+  // blobs/<oid>.downloadInProgress, then a snapshot), it copies the tiny model in pieces, then
+  // runs the real llama-server on it. Everything after the download is llama-server's own.
+  const home = llamaHome(t);
+  const cache = join(home.dir, 'llama-cache');
+  const wrapper = join(home.dir, 'llama-server-hf');
+  writeFileSync(wrapper, `#!/bin/sh
+for a in "$@"; do [ "$a" = --help ] && exec '${L!.bin}' --help; done
+repo=""; out=""
+while [ $# -gt 0 ]; do
+  if [ "$1" = -hf ]; then repo="\${2%%:*}"; shift 2; continue; fi
+  out="$out '$1'"; shift
+done
+dir="$LLAMA_CACHE/models--$(echo "$repo" | sed 's#/#--#g')"
+if [ ! -e "$dir/snapshots/0123abc/Tiny-Q4_K_M.gguf" ]; then
+  mkdir -p "$dir/blobs" "$dir/snapshots/0123abc"
+  part="$dir/blobs/0123abc.downloadInProgress"
+  for i in 1 2 3 4 5 6 7 8; do
+    dd if='${L!.eos}' bs=1M count=6 skip=$(( (i - 1) * 6 )) 2>/dev/null >> "$part"
+    sleep 0.15
+  done
+  mv "$part" "$dir/blobs/0123abc"
+  ln -s ../../blobs/0123abc "$dir/snapshots/0123abc/Tiny-Q4_K_M.gguf"
+fi
+eval exec "'${L!.bin}'" -m "$dir/snapshots/0123abc/Tiny-Q4_K_M.gguf" $out
+`);
+  chmodSync(wrapper, 0o755);
+  home.env.CCLOCAL_ENGINE_BIN = wrapper;
+  home.env.LLAMA_CACHE = cache;
   const d = await startDaemon(t, home);
-  await d.rpc.request('load', { model: 'gemma-light' });
-  // A shell that names no llama-server of its own: the daemon's lookup finds none either.
-  const env: NodeJS.ProcessEnv = { ...home.env, CCLOCAL_BUILD_CACHE: join(home.dir, 'no-build') };
-  delete env.CCLOCAL_ENGINE_BIN;
-  const nowhere = { ...home, env };
-  const r = await cclocald(nowhere, 'load', L!.eos, '--engine', 'llama-server');
-  assert.equal(r.code, 1);
-  assert.match(r.stderr, /llama-server not found .*\(engine-missing\)\n  hint: run \.\/install\.sh/);
+  let pid: number | null = null;
+  onCleanup(t, () => { if (pid && isAlive(pid)) process.kill(-pid, 'SIGKILL'); });
+  const loaded = d.rpc.request('load', { model: 'someone/Tiny-GGUF:Q4_K_M' });
+  await d.events.next((e) => e.type === 'state' && e.to === 'downloading', 'downloading');
+  const grew = await d.events.next((e) => e.type === 'progress' && e.phase === 'downloading' && e.bytes > 6 * 1024 * 1024, 'download progress');
+  assert.equal(grew.type === 'progress' && grew.model, 'someone/Tiny-GGUF:Q4_K_M');
+  await loaded;
   const s = await d.rpc.request('status');
-  assert.deepEqual([s.engine.kind, s.engine.state, s.engine.model], ['vllm-mlx', 'ready', 'mlx-community/gemma-4-e4b-it-4bit']);
+  pid = s.engine.pid;
+  assert.equal(s.engine.state, 'ready');
+  const states = d.events.ofType('state').map((e) => e.to);
+  assert.deepEqual([states[0], states.at(-1)], ['downloading', 'ready']);
+  // Downloaded now: the next start begins in loading and asks Hugging Face nothing (--offline).
+  await d.rpc.request('unload');
+  const from = d.events.all.length;
+  await d.rpc.request('load', { model: 'someone/Tiny-GGUF:Q4_K_M' });
+  pid = (await d.rpc.request('status')).engine.pid;
+  const restart = d.events.all.slice(from).find((e) => e.type === 'state' && e.from === 'stopped');
+  assert.equal(restart?.type === 'state' ? restart.to : null, 'loading');
+  const spawned = readFileSync(home.paths.daemonLog, 'utf8').split('\n').filter((l) => l.includes('"engine spawned"')).map((l) => (JSON.parse(l) as { argv: string[] }).argv);
+  assert.equal(spawned.length, 2);
+  assert.deepEqual(spawned[0]!.slice(0, 2), ['-hf', 'someone/Tiny-GGUF:Q4_K_M']);
+  assert.ok(!spawned[0]!.includes('--offline'), 'the first start downloads');
+  assert.ok(spawned[1]!.includes('--offline'), 'the second start is offline');
 });

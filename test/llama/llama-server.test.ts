@@ -189,3 +189,42 @@ test('SIGKILL of llama-server before the first token: the request is retried and
   assert.notEqual(after.engine.pid, s.engine.pid);
   await status();
 });
+
+test("llama-server's own prompt size in message_start keeps the window guard from waiting on its tokenizer", { skip }, async (t) => {
+  const { ready, status } = await llamaDaemon(t);
+  const s = await ready(L!.eos, 4096);
+  const first = [{ role: 'user', content: 'apple '.repeat(500) }];
+  const a = await post(s.endpoint.url, '/v1/messages', { model: 'x', max_tokens: 4, stream: true, messages: first });
+  const said = ((sseEvents(a.text)[0]!.data.message as { usage: { input_tokens: number } }).usage.input_tokens);
+  assert.ok(said > 500, `llama-server counted the prompt itself (${said})`);
+  // The next turn is longer in bytes than the window could hold in tokens, yet its bound (the
+  // figure above plus the bytes added) is well under it: no count is needed before forwarding.
+  const next = [...first, { role: 'assistant', content: 'ok' }, { role: 'user', content: 'pear '.repeat(300) }];
+  const b = await post(s.endpoint.url, '/v1/messages', { model: 'x', max_tokens: 4, stream: true, messages: next });
+  assert.equal(b.status, 200);
+  assert.equal((await status()).endpoint.tokenCounts, 0, 'the guard never had to wait for a count');
+});
+
+test("llama-server's own error mid-stream reaches the client in Anthropic's envelope, and the engine serves on", { skip }, async (t) => {
+  // Greedy decoding of the random model writes what Qwen2's template parser rejects at token ~30:
+  // llama-server then sends `event: error` {"code":500,"message":…,"type":"server_error"}.
+  const { d, ready, status } = await llamaDaemon(t);
+  const s = await ready(L!.random);
+  const body = { model: 'x', max_tokens: 64, temperature: 0, messages: [{ role: 'user', content: 'Write a story.' }] };
+  const streamed = await post(s.endpoint.url, '/v1/messages', { ...body, stream: true });
+  const ev = sseEvents(streamed.text);
+  const errors = ev.filter((e) => e.event === 'error');
+  assert.equal(errors.length, 1, streamed.text);
+  assert.deepEqual(Object.keys(errors[0]!.data), ['type', 'error']);
+  const err = errors[0]!.data.error as { type: string; message: string };
+  assert.equal(err.type, 'api_error');
+  assert.match(err.message, /^the local engine: The model produced output that does not match the expected peg-native format$/);
+  assert.equal(ev.at(-1)!.event, 'error');
+  const json = await post(s.endpoint.url, '/v1/messages', body);
+  assert.equal(json.status, 500);
+  assert.match((JSON.parse(json.text) as { error: { message: string } }).error.message, /does not match the expected peg-native format/);
+  const after = await status();
+  assert.deepEqual([after.engine.state, after.engine.pid, after.engine.restarts], ['ready', s.engine.pid, 0], 'no crash, no restart');
+  assert.equal(d.events.ofType('crash').length, 0);
+  assert.equal(after.endpoint.errors, 2);
+});

@@ -8,7 +8,7 @@ import { test, type TestContext } from 'node:test';
 import pino from 'pino';
 import { loadConfig, type Config } from '../../daemon/config.js';
 import type { EngineExit, EngineHandle, EngineSpec } from '../../daemon/engine/engine-process.js';
-import type { EngineKind } from '../../daemon/engine/kind.js';
+import type { EngineCapabilities, EngineKind } from '../../daemon/engine/kind.js';
 import { resolveModel } from '../../daemon/protocol/catalog.js';
 import type { DaemonEvent } from '../../daemon/protocol/protocol.js';
 import { loadState } from '../../daemon/state-store.js';
@@ -42,7 +42,9 @@ const fakeKind: EngineKind = {
   name: 'llama-server',
   find: () => ({ found: true, bin: '/fake/engine', source: 'env' }),
   helpArgs: [],
-  capabilitiesFromHelp: () => ({ flags: new Set(), toolParsers: null }),
+  capabilitiesFromHelp: () => ({ flags: new Set(), toolParsers: null, foreign: false }),
+  windowAtStart: false,
+  streamsPromptTokens: false,
   resolveModel: (ref) => resolveModel(ref, 'vllm-mlx'),
   unknownModelHint: () => 'a fake hint',
   launch: (i) => ({ argv: ['--model', i.model.id, '--port', String(i.port), '--ctx', String(i.contextWindow)], env: {} }),
@@ -67,7 +69,10 @@ interface Rig {
   spawned: FakeProcess[];
 }
 
-function rig(t: TestContext, tunables: Partial<Config> = {}, engines: (name: string) => EngineKind = () => fakeKind): Rig {
+type Caps = (kind: EngineKind) => EngineCapabilities;
+const plainCaps: Caps = () => ({ flags: new Set(), toolParsers: null, foreign: false });
+
+function rig(t: TestContext, tunables: Partial<Config> = {}, engines: (name: string) => EngineKind = () => fakeKind, caps: Caps = plainCaps): Rig {
   const dir = tempDir(t);
   mkdirSync(join(dir, 'h'), { mode: 0o700 });
   const base = loadConfig({ CCLOCAL_HOME: join(dir, 'h'), HOME: dir, CCLOCAL_ENGINE: 'llama-server', PATH: '' });
@@ -88,7 +93,7 @@ function rig(t: TestContext, tunables: Partial<Config> = {}, engines: (name: str
       for (const w of spawnWaiters.splice(0)) w();
       return p;
     },
-    plan: { capabilities: async () => ({ flags: new Set(), toolParsers: null }) },
+    plan: { capabilities: async (kind) => caps(kind) },
   });
   t.after(() => sup.shutdown());
   const nextSpawn = async (): Promise<FakeProcess> => {
@@ -206,4 +211,40 @@ test('a load naming an engine that cannot be found is refused, and what was serv
   assert.equal(r.sup.status().state, 'ready');
   assert.equal(r.sup.status().kind, 'llama-server');
   assert.equal(r.spawned[0]!.stops, 0, 'the running engine was not stopped');
+});
+
+test('a new window for a kind that sizes its memory by it restarts the engine with that window; for vllm-mlx it does not', async (t) => {
+  const sized: EngineKind = { ...fakeKind, windowAtStart: true };
+  const r = rig(t, {}, () => sized);
+  const loading = r.sup.load('gemma-light', { contextWindow: 32768 });
+  const a = await r.nextSpawn();
+  a.becomeReady();
+  await loading;
+  await r.sup.setContext(16384);
+  assert.equal(a.stops, 1, 'the engine started with 32768 was stopped');
+  const b = await r.nextSpawn();
+  assert.equal(b.window, 16384);
+  b.becomeReady();
+  // A load of the same model with another window is a restart too, not "already warm".
+  const again = r.sup.load('gemma-light', { contextWindow: 65536 });
+  const c = await r.nextSpawn();
+  assert.equal(c.window, 65536);
+  c.becomeReady();
+  assert.equal((await again).contextWindow, 65536);
+  const flat = rig(t);
+  const l2 = flat.sup.load('gemma-light');
+  (await flat.nextSpawn()).becomeReady();
+  await l2;
+  await flat.sup.setContext(16384);
+  assert.equal(flat.spawned.length, 1, 'the endpoint alone enforces a vllm-mlx window');
+});
+
+test("an executable whose --help is another program's is refused before anything is stopped", async (t) => {
+  const other = { ...fakeKind, name: 'vllm-mlx' as const };
+  const r = rig(t, {}, (name) => (name === 'vllm-mlx' ? other : fakeKind), (kind) => ({ flags: new Set(), toolParsers: null, foreign: kind.name === 'vllm-mlx' }));
+  const loading = r.sup.load('gemma-light');
+  (await r.nextSpawn()).becomeReady();
+  await loading;
+  await assert.rejects(r.sup.load('gemma-light', { engine: 'vllm-mlx' }), /\/fake\/engine is not vllm-mlx \(its --help is another program's\)/);
+  assert.deepEqual([r.sup.status().state, r.sup.status().kind, r.spawned[0]!.stops], ['ready', 'llama-server', 0]);
 });
