@@ -1,8 +1,14 @@
 // The endpoint's overhead on a real engine: llama-server (the build ./install.sh makes) with the
-// tiny random model, straight versus through cclocald's endpoint versus through
-// claude-code-router, in the same run: time to the first generated event, a whole stream, and
-// small JSON answers. Each client opens a fresh connection per request, as the endpoint does.
+// tiny random model, straight versus through a bare Node proxy process (what one more process on
+// the path costs: on two cores llama-server's threads keep both busy while it generates) versus
+// cclocald's endpoint versus claude-code-router, in the same run: time to the first generated
+// event, a whole stream, and small JSON answers. Each client opens a fresh connection per request.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { request } from 'node:http';
+import { join } from 'node:path';
+import { pickFreePort } from '../daemon/engine/free-port.js';
+import { ROOT } from '../test/helpers/daemon.js';
 import { realLlama } from '../test/helpers/llama.js';
 import { startCcr } from './ccr.js';
 import { benchDaemon, percentile } from './daemon.js';
@@ -10,8 +16,9 @@ import { benchDaemon, percentile } from './daemon.js';
 const TTFE_N = Number(process.env.BENCH_LLAMA_TTFE_N ?? 100);
 const STREAM_N = Number(process.env.BENCH_LLAMA_STREAM_N ?? 10);
 const JSON_N = Number(process.env.BENCH_LLAMA_JSON_N ?? 100);
-// Greedy, and short of the ~30th token where the random model's text stops parsing as Qwen2's format.
-const STREAM_TOKENS = 24;
+// Greedy, and short of the token (about the 10th to 15th) where the random model's text stops parsing in
+// the chat template's format (llama-server then ends the stream with an error event).
+const STREAM_TOKENS = 8;
 
 /** ms to the first content_block_delta (or to the end for JSON), and to the end. */
 function timed(base: string, stream: boolean, maxTokens: number): Promise<[number, number]> {
@@ -56,6 +63,19 @@ function lines(name: string, m: Measured, straight: Measured): string[] {
   return [`${name}: added at p50, first event ${add('ttfe')}, ${STREAM_TOKENS}-token stream ${add('whole')}, JSON answer ${add('json')}`];
 }
 
+async function throughBareProxy(engineUrl: string): Promise<Measured> {
+  const port = await pickFreePort();
+  const proxy = spawn(process.execPath, [join(ROOT, 'bench', 'fixtures', 'bare-proxy.mjs'), String(port), new URL(engineUrl).port], { stdio: 'ignore' });
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    for (;;) { try { await timed(base, false, 1); break; } catch { await new Promise((r) => setTimeout(r, 20)); } }
+    return await measure(base);
+  } finally {
+    proxy.kill();
+    await once(proxy, 'exit');
+  }
+}
+
 export async function llamaOverhead(): Promise<string[]> {
   const found = realLlama();
   if ('unavailable' in found) return [`skipped: ${found.unavailable}`];
@@ -64,11 +84,14 @@ export async function llamaOverhead(): Promise<string[]> {
     await d.rpc.request('load', { model: found.random });
     const s = await d.rpc.request('status');
     const straight = await measure(s.engine.url!);
+    const bare = await throughBareProxy(s.engine.url!);
     const ours = await measure(s.endpoint.url);
     const f = (a: number[]) => p50(a).toFixed(2);
     const out = [
       `llama-server (tiny random model, CPU) straight, p50: first event ${f(straight.ttfe)} ms, ${STREAM_TOKENS}-token stream ${f(straight.whole)} ms, JSON answer (8 tokens) ${f(straight.json)} ms`,
+      ...lines('through a bare Node proxy process', bare, straight),
       ...lines('through cclocald', ours, straight),
+      ...lines('cclocald beyond the bare proxy', ours, bare),
     ];
     const peer = await startCcr(s.engine.url!, found.random);
     if (!peer) return [...out, 'claude-code-router: not installed or did not start; skipped'];
