@@ -35,7 +35,7 @@ export async function attachTimes(): Promise<string[]> {
   writeFileSync(paths.config, JSON.stringify({ notify: false, healthPollMs: 20 }));
   const port = 20000 + (process.pid % 10000);
   const env: NodeJS.ProcessEnv = {
-    PATH: `${FIXTURE_BIN}:${process.env.PATH}`, HOME: dir, CCLOCAL_HOME: paths.home, CCLOCAL_ENGINE_BIN: FAKE_ENGINE,
+    PATH: `${FIXTURE_BIN}:${process.env.PATH}`, HOME: dir, CCLOCAL_HOME: paths.home, CCLOCAL_ENGINE: 'vllm-mlx', CCLOCAL_ENGINE_BIN: FAKE_ENGINE,
     HF_HUB_CACHE: join(dir, 'hf'), CCLOCAL_PORT: String(port), CCLOCAL_CLAUDE_BIN: CLAUDE, FAKE_VLLM_LOAD_MS: '0',
   };
   const lines: string[] = [];

@@ -39,7 +39,7 @@ const work = join(dir, 'work');
 const target = join(work, 'notes.txt');
 const record = join(dir, 'rec.jsonl');
 const env: NodeJS.ProcessEnv = {
-  PATH: `${FIXTURE_BIN}:${process.env.PATH}`, HOME: join(dir, 'uh'), CCLOCAL_HOME: paths.home, CCLOCAL_ENGINE_BIN: FAKE_ENGINE,
+  PATH: `${FIXTURE_BIN}:${process.env.PATH}`, HOME: join(dir, 'uh'), CCLOCAL_HOME: paths.home, CCLOCAL_ENGINE: 'vllm-mlx', CCLOCAL_ENGINE_BIN: FAKE_ENGINE,
   HF_HUB_CACHE: join(dir, 'hf'), CCLOCAL_PORT: String(22000 + (process.pid % 5000)), FAKE_VLLM_RECORD: record, FAKE_VLLM_RECORD_BODIES: '1',
   FAKE_VLLM_SCRIPT: JSON.stringify([{ name: 'Write', input: { file_path: target, content: 'hello\n' } }, { name: 'Read', input: { file_path: target } }]),
 };

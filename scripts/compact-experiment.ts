@@ -31,7 +31,7 @@ async function run(window: number, reportUsage: boolean, extra: Record<string, s
   writeFileSync(big, Array.from({ length: Number(process.env.LINES ?? 400) }, (_, i) => `line ${i}: ${'lorem ipsum dolor sit amet '.repeat(2)}`).join('\n'));
   const record = join(dir, 'rec.jsonl');
   const env: NodeJS.ProcessEnv = {
-    PATH: `${FIXTURE_BIN}:${process.env.PATH}`, HOME: join(dir, 'uh'), CCLOCAL_HOME: paths.home, CCLOCAL_ENGINE_BIN: FAKE_ENGINE,
+    PATH: `${FIXTURE_BIN}:${process.env.PATH}`, HOME: join(dir, 'uh'), CCLOCAL_HOME: paths.home, CCLOCAL_ENGINE: 'vllm-mlx', CCLOCAL_ENGINE_BIN: FAKE_ENGINE,
     HF_HUB_CACHE: join(dir, 'hf'), CCLOCAL_PORT: String(21000 + (process.pid % 5000)), FAKE_VLLM_RECORD: record,
     FAKE_VLLM_SCRIPT: JSON.stringify(Array.from({ length: STEPS }, (_, i) => ({ name: 'Bash', input: { command: `cat ${big} # pass ${i}`, description: 'read it' } }))),
     FAKE_VLLM_REPORT_INPUT_TOKENS: reportUsage ? '1' : '0', FAKE_VLLM_RECORD_BODIES: process.env.RECORD_BODIES ?? '0',

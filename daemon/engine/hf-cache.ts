@@ -11,7 +11,7 @@ export function modelCacheDir(hubCache: string, modelId: string): string {
 
 /** Whether huggingface_hub is writing a file here: it downloads into `blobs/<hash>.incomplete`. */
 export function hasIncompleteBlob(dir: string): boolean {
-  try { return readdirSync(join(dir, 'blobs')).some((b) => b.endsWith('.incomplete')); } catch { return false; }
+  return hasBlobEnding(dir, '.incomplete');
 }
 
 /** A snapshot with a config.json and no blob still being written. */
