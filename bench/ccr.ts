@@ -31,7 +31,7 @@ async function answers(base: string): Promise<boolean> {
 }
 
 /** Starts `ccr start` in the foreground with its own HOME; null when the package is absent. */
-export async function startCcr(engineUrl: string, model: string): Promise<Peer | null> {
+export async function startCcr(engineUrl: string, model: string, apiKey = 'not-needed'): Promise<Peer | null> {
   const found = ccrCli();
   if (!found) return null;
   const home = mkdtempSync('/tmp/cclb-ccr-');
@@ -39,7 +39,7 @@ export async function startCcr(engineUrl: string, model: string): Promise<Peer |
   mkdirSync(join(home, '.claude-code-router'));
   writeFileSync(join(home, '.claude-code-router', 'config.json'), JSON.stringify({
     HOST: '127.0.0.1', PORT: port, LOG: false, API_TIMEOUT_MS: 600_000,
-    Providers: [{ name: 'local', api_base_url: `${engineUrl}/v1/messages`, api_key: 'not-needed', models: [model], transformer: { use: ['Anthropic'] } }],
+    Providers: [{ name: 'local', api_base_url: `${engineUrl}/v1/messages`, api_key: apiKey, models: [model], transformer: { use: ['Anthropic'] } }],
     Router: { default: `local,${model}` },
   }));
   const proc: ChildProcess = spawn(process.execPath, [found.cli, 'start'], { stdio: 'ignore', env: { PATH: process.env.PATH, HOME: home } });

@@ -5,6 +5,7 @@
 // event, a whole stream, and small JSON answers. Each client opens a fresh connection per request.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { pickFreePort } from '../daemon/engine/free-port.js';
@@ -21,13 +22,13 @@ const JSON_N = Number(process.env.BENCH_LLAMA_JSON_N ?? 100);
 const STREAM_TOKENS = 8;
 
 /** ms to the first content_block_delta (or to the end for JSON), and to the end. */
-function timed(base: string, stream: boolean, maxTokens: number): Promise<[number, number]> {
+function timed(base: string, stream: boolean, maxTokens: number, auth: Record<string, string> = {}): Promise<[number, number]> {
   const body = JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: maxTokens, temperature: 0, stream, messages: [{ role: 'user', content: 'Write a story.' }] });
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     let first = 0;
     let failed = false;
-    const req = request(new URL('/v1/messages', base), { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+    const req = request(new URL('/v1/messages', base), { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...auth } }, (res) => {
       res.setEncoding('utf8');
       res.on('data', (c: string) => {
         if (!first && c.includes('content_block_delta')) first = performance.now() - t0;
@@ -43,14 +44,14 @@ function timed(base: string, stream: boolean, maxTokens: number): Promise<[numbe
   });
 }
 
-async function measure(base: string) {
-  for (let i = 0; i < 10; i++) await timed(base, true, 1);
+async function measure(base: string, auth: Record<string, string> = {}) {
+  for (let i = 0; i < 10; i++) await timed(base, true, 1, auth);
   const ttfe: number[] = [];
-  for (let i = 0; i < TTFE_N; i++) ttfe.push((await timed(base, true, 1))[0]);
+  for (let i = 0; i < TTFE_N; i++) ttfe.push((await timed(base, true, 1, auth))[0]);
   const whole: number[] = [];
-  for (let i = 0; i < STREAM_N; i++) whole.push((await timed(base, true, STREAM_TOKENS))[1]);
+  for (let i = 0; i < STREAM_N; i++) whole.push((await timed(base, true, STREAM_TOKENS, auth))[1]);
   const json: number[] = [];
-  for (let i = 0; i < JSON_N; i++) json.push((await timed(base, false, 8))[1]);
+  for (let i = 0; i < JSON_N; i++) json.push((await timed(base, false, 8, auth))[1]);
   const sort = (a: number[]) => a.sort((x, y) => x - y);
   return { ttfe: sort(ttfe), whole: sort(whole), json: sort(json) };
 }
@@ -63,13 +64,13 @@ function lines(name: string, m: Measured, straight: Measured): string[] {
   return [`${name}: added at p50, first event ${add('ttfe')}, ${STREAM_TOKENS}-token stream ${add('whole')}, JSON answer ${add('json')}`];
 }
 
-async function throughBareProxy(engineUrl: string): Promise<Measured> {
+async function throughBareProxy(engineUrl: string, auth: Record<string, string>): Promise<Measured> {
   const port = await pickFreePort();
   const proxy = spawn(process.execPath, [join(ROOT, 'bench', 'fixtures', 'bare-proxy.mjs'), String(port), new URL(engineUrl).port], { stdio: 'ignore' });
   try {
     const base = `http://127.0.0.1:${port}`;
-    for (;;) { try { await timed(base, false, 1); break; } catch { await new Promise((r) => setTimeout(r, 20)); } }
-    return await measure(base);
+    for (;;) { try { await timed(base, false, 1, auth); break; } catch { await new Promise((r) => setTimeout(r, 20)); } }
+    return await measure(base, auth);
   } finally {
     proxy.kill();
     await once(proxy, 'exit');
@@ -83,8 +84,11 @@ export async function llamaOverhead(): Promise<string[]> {
   try {
     await d.rpc.request('load', { model: found.random });
     const s = await d.rpc.request('status');
-    const straight = await measure(s.engine.url!);
-    const bare = await throughBareProxy(s.engine.url!);
+    // The key the daemon gave its engine: straight requests present it, as the endpoint does.
+    const key = readFileSync(join(d.dir, 'h', 'engine.key'), 'utf8').trim();
+    const auth = { authorization: `Bearer ${key}` };
+    const straight = await measure(s.engine.url!, auth);
+    const bare = await throughBareProxy(s.engine.url!, auth);
     const ours = await measure(s.endpoint.url);
     const f = (a: number[]) => p50(a).toFixed(2);
     const out = [
@@ -93,7 +97,7 @@ export async function llamaOverhead(): Promise<string[]> {
       ...lines('through cclocald', ours, straight),
       ...lines('cclocald beyond the bare proxy', ours, bare),
     ];
-    const peer = await startCcr(s.engine.url!, found.random);
+    const peer = await startCcr(s.engine.url!, found.random, key);
     if (!peer) return [...out, 'claude-code-router: not installed or did not start; skipped'];
     try {
       out.push(...lines(`through claude-code-router ${peer.version}`, await measure(peer.base), straight));

@@ -1,6 +1,7 @@
 // After a hard death of the daemon (SIGKILL, a crash), its engine may still be running in its own
 // process group. Before anything else starts, find it from engine.json and either adopt it
 // (healthy, serving the model we would load) or stop it: never two multi-GB engines at once.
+import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { adoptEngine, isProcessAlive, probeReady } from './engine/engine-process.js';
@@ -9,10 +10,16 @@ import type { Notifier } from './notify.js';
 import { commandLineOf } from './platform/ps.js';
 import type { DaemonEvent, EngineKindName } from './protocol/protocol.js';
 import { readEngineRecord, removeFile, type PersistedState } from './state-store.js';
+import { engineAuth } from './supervisor/launch-plan.js';
 import { autoloadTarget } from './supervisor/model-settings.js';
 import type { Supervisor } from './supervisor/supervisor.js';
 
 export type Recovery = 'none' | 'adopted' | 'stopped';
+
+/** The key the previous daemon gave its engine, if it gave one. */
+function readKey(path: string): string | null {
+  try { return readFileSync(path, 'utf8').trim() || null; } catch { return null; }
+}
 
 export async function recoverOrphanEngine(d: {
   config: Config; log: Logger; persisted: PersistedState; supervisor: Supervisor; notifier: Notifier;
@@ -36,7 +43,7 @@ export async function recoverOrphanEngine(d: {
   const again = autoloadTarget(d.persisted, d.config.engine);
   const wanted = d.config.autoload && again?.model === rec.model && again.engine === kind.name;
   if (model && wanted && (await probeReady(healthUrl, kind.isReady))) {
-    await d.supervisor.adopt(handle, kind, model, rec.port, rec.bin);
+    await d.supervisor.adopt(handle, kind, model, rec.port, rec.bin, engineAuth(readKey(paths.engineKey)));
     d.log.warn({ pid: rec.pid, model: rec.model }, 'adopted the engine a previous daemon left running');
     d.emit({ type: 'recovered', model: rec.model, action: 'adopted', pid: rec.pid });
     d.notifier.notify(`cclocald restarted and kept ${rec.model} running (pid ${rec.pid})`);

@@ -31,9 +31,15 @@ function readJson<T>(path: string): T | null {
 
 /** tmp + rename: a full disk or a crash mid-write leaves the old file whole. */
 export function writeJsonAtomic(path: string, value: unknown): void {
+  writeTextAtomic(path, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Mode 0600, created afresh (never written through a link left in its place), then renamed. */
+export function writeTextAtomic(path: string, text: string): void {
   const tmp = `${path}.${process.pid}.tmp`;
   try {
-    writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 });
+    try { unlinkSync(tmp); } catch { /* none left by an earlier run */ }
+    writeFileSync(tmp, text, { mode: 0o600, flag: 'wx' });
     renameSync(tmp, path);
   } catch (err) {
     try { unlinkSync(tmp); } catch { /* never written */ }

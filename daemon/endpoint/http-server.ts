@@ -95,7 +95,7 @@ function sendError(res: ServerResponse, status: number, type: AnthropicErrorType
 function askEngineToCount(engine: ReadyEngine, body: string, headers: Record<string, string>, gone: AbortSignal): Promise<{ status: number; text: string } | null> {
   return new Promise((resolve) => {
     const signal = AbortSignal.any([gone, AbortSignal.timeout(COUNT_TOKENS_TIMEOUT_MS)]);
-    const up = httpRequest(new URL('/v1/messages/count_tokens', engine.url), { method: 'POST', headers, signal, agent: engineAgent }, (r) => {
+    const up = httpRequest(new URL('/v1/messages/count_tokens', engine.url), { method: 'POST', headers: { ...headers, ...engine.auth }, signal, agent: engineAgent }, (r) => {
       const chunks: Buffer[] = [];
       r.on('data', (c: Buffer) => chunks.push(c));
       r.on('end', () => resolve({ status: r.statusCode ?? 502, text: Buffer.concat(chunks).toString('utf8') }));

@@ -108,7 +108,7 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
       if (gone.signal.aborted) throw new QueueAbortedError('the client went away');
       const failedAt = Date.now();
       outcome = await relay({
-        engineUrl: engine.url, path, body: text, headers: engineHeaders(req), stream, timeouts: d.timeouts,
+        engineUrl: engine.url, path, body: text, headers: { ...engineHeaders(req), ...engine.auth }, stream, timeouts: d.timeouts,
         crashReason: () => d.crashReasonSince(failedAt), now: Date.now,
         // Counted alongside the prefill (count_tokens skips the generation lock), off the answer's
         // path, for an engine whose message_start leaves it at 0; else its own figure is kept.

@@ -166,9 +166,9 @@ export async function probeReady(url: string, isReady: ReadyTest, timeoutMs = 20
   }
 }
 
-export async function probeJson(url: string, timeoutMs = 2000): Promise<unknown> {
+export async function probeJson(url: string, timeoutMs = 2000, headers: Record<string, string> = {}): Promise<unknown> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
     return res.ok ? await res.json() : null;
   } catch {
     return null;

@@ -37,6 +37,16 @@ export interface LaunchInput {
   caps: EngineCapabilities;
   /** The weights are already downloaded. */
   cached?: boolean;
+  /** Where a key for the engine's port would be kept, when the engine takes one. */
+  keyFile: string;
+}
+
+export interface Launch {
+  argv: string[];
+  /** Variables the engine adds to its env. */
+  env: Record<string, string>;
+  /** The argv makes the engine read a key from `keyFile`: every request but /health needs it. */
+  keyed: boolean;
 }
 
 export interface EngineMemory { activeGB: number; peakGB: number; cacheGB: number }
@@ -66,7 +76,7 @@ export interface EngineKind {
   /** Why `resolveModel` said no, in words a person can act on. */
   unknownModelHint(nameOrId: string): string;
   /** The argv for a model on a loopback port, and the variables the engine adds to its env. */
-  launch(i: LaunchInput): { argv: string[]; env: Record<string, string> };
+  launch(i: LaunchInput): Launch;
   /** The daemon's environment as this engine should inherit it (keys and overrides removed). */
   engineEnv(base: Readonly<Record<string, string>>): Record<string, string>;
   /** The engine sizes its memory by the window when it starts (llama-server's -c): a new window
@@ -89,7 +99,7 @@ export interface EngineKind {
   downloads(model: ResolvedModel, env: Readonly<Record<string, string>>, hfHubCache: string): DownloadPlace;
   /** Once ready: the prompt-token budget the running engine can hold, when it reports one that is
    *  smaller than asked (the endpoint then enforces that); null when it holds what was asked. */
-  checkWindow(baseUrl: string, contextWindow: number): Promise<number | null>;
+  checkWindow(baseUrl: string, contextWindow: number, auth: Record<string, string>): Promise<number | null>;
   /** The engine's own "prompt too long" answer → its numbers, so the client hears Anthropic's
    *  `prompt is too long: N tokens > M maximum`; null for every other answer. */
   overflow(status: number, body: string): { tokens: number; max: number } | null;

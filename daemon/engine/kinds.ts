@@ -28,6 +28,7 @@ export const vllmMlx: EngineKind = {
   launch: (i) => ({
     argv: buildArgv({ modelId: i.model.id, port: i.port, toolParser: i.model.toolParser, reasoningParser: i.model.reasoningParser }, i.caps),
     env: buildEnv(),
+    keyed: false,
   }),
   engineEnv: (base) => ({ ...base }),
   windowAtStart: false, // the window is the endpoint's budget; vllm-mlx allocates as it goes
@@ -54,7 +55,10 @@ export const llamaServer: EngineKind = {
   capabilitiesFromHelp: llamaCapabilities,
   resolveModel: (nameOrId) => resolveModel(nameOrId, 'llama-server'),
   unknownModelHint: () => `use a catalog name (${CATALOG_NAMES}), a GGUF repo as org/name[:QUANT], or the path of a .gguf file`,
-  launch: (i) => ({ argv: llamaArgv({ ...i, cached: i.cached ?? false }), env: {} }),
+  launch: (i) => {
+    const argv = llamaArgv({ ...i, cached: i.cached ?? false });
+    return { argv, env: {}, keyed: argv.includes('--api-key-file') };
+  },
   engineEnv: llamaEnv,
   windowAtStart: true, // -c sizes its KV cache
   streamsPromptTokens: true,
@@ -71,7 +75,7 @@ export const llamaServer: EngineKind = {
     const writing = (d: string) => hasBlobEnding(d, IN_PROGRESS);
     return { dir, cached: snapshotFiles(dir).some((f) => isWantedGguf(f, src.quant)) && !writing(dir), isWriting: writing };
   },
-  checkWindow: async (baseUrl, contextWindow) => windowFromSlots(slotContext(await probeJson(`${baseUrl}/slots`, 2000)), contextWindow),
+  checkWindow: async (baseUrl, contextWindow, auth) => windowFromSlots(slotContext(await probeJson(`${baseUrl}/slots`, 2000, auth)), contextWindow),
   overflow: overflowFrom,
 };
 

@@ -65,6 +65,9 @@ export function llamaArgv(i: LaunchInput & { cached: boolean }): string[] {
   if (has('--reasoning')) argv.push('--reasoning', 'off');
   // A model already downloaded is served without asking Hugging Face about updates.
   if ('repo' in src && i.cached && has('--offline')) argv.push('--offline');
+  // Its port answers any local process, and reflects a localhost Origin for CORS: with a key that
+  // only the daemon holds (a 0600 file, never the argv that ps shows), only the daemon is served.
+  if (has('--api-key-file')) argv.push('--api-key-file', i.keyFile);
   return argv;
 }
 

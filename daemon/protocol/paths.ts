@@ -21,6 +21,8 @@ export interface HomePaths {
   state: string;
   /** The running engine's pid record, so a daemon that died hard can find its orphan. */
   engineRecord: string;
+  /** The key the daemon gave its engine (mode 0600): only the daemon may use the engine's port. */
+  engineKey: string;
   config: string;
   logsDir: string;
   daemonLog: string;
@@ -37,6 +39,7 @@ export function homePaths(home: string): HomePaths {
     pid: join(home, 'cclocald.pid'),
     state: join(home, 'state.json'),
     engineRecord: join(home, 'engine.json'),
+    engineKey: join(home, 'engine.key'),
     config: join(home, 'config.json'),
     logsDir,
     daemonLog: join(logsDir, 'daemon.log'),

@@ -14,6 +14,8 @@ export interface RunWhere {
   port: number;
   /** The window the engine was started with (it matters to kinds whose memory it sizes). */
   contextWindow: number;
+  /** The headers every request to it carries (its key). */
+  auth: Record<string, string>;
 }
 
 export class EngineRun {

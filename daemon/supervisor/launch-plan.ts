@@ -1,12 +1,14 @@
 // Everything decided before an engine process starts: which executable, which port (free now:
 // an engine may bind only after a load that can take minutes), which argv and env, and whether
 // the model is already downloaded. Fails with the DaemonError a person can act on.
+import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
 import { engineMissing, portInUse, type DaemonError } from '../errors.js';
 import { engineCapabilities } from '../engine/capabilities.js';
 import { isPortFree, pickFreePort } from '../engine/free-port.js';
 import type { DownloadPlace, EngineCapabilities, EngineKind, EngineLookup } from '../engine/kind.js';
 import type { ResolvedModel } from '../protocol/catalog.js';
+import { removeFile, writeTextAtomic } from '../state-store.js';
 
 export interface LaunchPlan {
   bin: string;
@@ -15,6 +17,13 @@ export interface LaunchPlan {
   port: number;
   url: string;
   downloads: DownloadPlace;
+  /** The headers every request to the engine carries (its key, when it was given one). */
+  auth: Record<string, string>;
+}
+
+/** The key a keyed engine reads from the home's engine.key, and the header that presents it. */
+export function engineAuth(key: string | null): Record<string, string> {
+  return key ? { authorization: `Bearer ${key}` } : {};
 }
 
 /** The executable for `kind`: the one a client named, else CCLOCAL_ENGINE_BIN when it belongs to
@@ -39,6 +48,10 @@ export async function planLaunch(cfg: Config, kind: EngineKind, model: ResolvedM
   const base = kind.engineEnv(cfg.engineBaseEnv);
   const caps = await deps.capabilities(kind, lookup.bin, base);
   const downloads = kind.downloads(model, cfg.engineBaseEnv, cfg.hfHubCache);
-  const launch = kind.launch({ model, port, contextWindow, caps, cached: downloads.cached });
-  return { bin: lookup.bin, argv: launch.argv, env: { ...base, ...launch.env }, port, url: `http://127.0.0.1:${port}`, downloads };
+  const launch = kind.launch({ model, port, contextWindow, caps, cached: downloads.cached, keyFile: cfg.paths.engineKey });
+  // A new key for each start: one a leftover process could have read is never reused.
+  const key = launch.keyed ? randomBytes(32).toString('base64url') : null;
+  if (key) writeTextAtomic(cfg.paths.engineKey, `${key}\n`);
+  else removeFile(cfg.paths.engineKey);
+  return { bin: lookup.bin, argv: launch.argv, env: { ...base, ...launch.env }, port, url: `http://127.0.0.1:${port}`, downloads, auth: engineAuth(key) };
 }

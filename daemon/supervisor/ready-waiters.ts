@@ -8,6 +8,8 @@ export interface ReadyEngine {
   url: string;
   model: string;
   contextWindow: number;
+  /** Headers every request to it carries (the key the daemon gave it; never the client's). */
+  auth: Record<string, string>;
   /** Its message_start carries the prompt's size: no count beside the prefill is needed. */
   streamsPromptTokens: boolean;
   /** The engine's own "prompt too long" answer → its numbers (the engine kind's reading). */

@@ -212,14 +212,14 @@ export class Supervisor {
   }
 
   /** Takes over an engine a previous daemon left running and healthy. */
-  adopt(handle: EngineHandle, kind: EngineKind, model: ResolvedModel, port: number, bin: string): Promise<void> {
+  adopt(handle: EngineHandle, kind: EngineKind, model: ResolvedModel, port: number, bin: string, auth: Record<string, string>): Promise<void> {
     return this.#serial(async () => {
       this.#model = model;
       this.#kind = kind;
       this.#engineBin = this.#d.persisted.lastEngineBin;
       const gen = ++this.#gen;
       // Its window is not recorded anywhere: take it to be the one decided for the model.
-      const run = new EngineRun(gen, kind, handle, model, { url: `http://127.0.0.1:${port}`, bin, port, contextWindow: this.contextWindowFor(model.id) });
+      const run = new EngineRun(gen, kind, handle, model, { url: `http://127.0.0.1:${port}`, bin, port, contextWindow: this.contextWindowFor(model.id), auth });
       this.#running = run;
       this.#apply('started');
       this.#apply('healthPassed');
@@ -255,7 +255,7 @@ export class Supervisor {
   }
 
   #readyEngine(r: EngineRun): ReadyEngine {
-    return { gen: r.gen, url: r.url, model: r.model.id, contextWindow: this.contextWindowFor(r.model.id), streamsPromptTokens: r.kind.streamsPromptTokens, overflow: r.kind.overflow };
+    return { gen: r.gen, url: r.url, model: r.model.id, contextWindow: this.contextWindowFor(r.model.id), streamsPromptTokens: r.kind.streamsPromptTokens, auth: r.where.auth, overflow: r.kind.overflow };
   }
 
   #loadResult(): LoadResult {
@@ -305,7 +305,7 @@ export class Supervisor {
     const spawn = this.#d.spawn ?? startEngine;
     const handle = spawn({ bin: plan.bin, argv: plan.argv, env: plan.env, logPath: cfg.paths.engineLog, healthUrl: plan.url + kind.healthPath, isReady: kind.isReady, healthPollMs: cfg.healthPollMs });
     const gen = ++this.#gen;
-    const running = new EngineRun(gen, kind, handle, model, { url: plan.url, bin: plan.bin, port: plan.port, contextWindow });
+    const running = new EngineRun(gen, kind, handle, model, { url: plan.url, bin: plan.bin, port: plan.port, contextWindow, auth: plan.auth });
     this.#running = running;
     const record: EngineRecord = { kind: kind.name, pid: handle.pid, model: model.id, port: plan.port, bin: plan.bin, startedAt: new Date(this.#now()).toISOString() };
     try { writeJsonAtomic(cfg.paths.engineRecord, record); } catch (err) {
@@ -345,7 +345,7 @@ export class Supervisor {
     const r = this.#running;
     if (gen !== this.#gen || !r || (this.#state !== 'loading' && this.#state !== 'downloading')) return;
     const asked = this.contextWindowFor(r.model.id);
-    const [held] = await Promise.all([r.kind.checkWindow(r.url, asked).catch(() => null), r.startMemoryPoll(this.#cfg.memoryPollMs)]);
+    const [held] = await Promise.all([r.kind.checkWindow(r.url, asked, r.where.auth).catch(() => null), r.startMemoryPoll(this.#cfg.memoryPollMs)]);
     if (gen !== this.#gen) return; // it died or was stopped while it was asked
     if (held !== null && held < asked) {
       // The engine holds less than it was asked for: enforce what it holds, and say so.

@@ -10,27 +10,28 @@ import { CATALOG, resolveModel } from '../../daemon/protocol/catalog.js';
 import { ROOT } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/temp-home.js';
 
-const ALL = { flags: new Set(['--jinja', '--no-webui', '--alias', '--reasoning', '--offline']), toolParsers: null, foreign: false };
+const ALL = { flags: new Set(['--jinja', '--no-webui', '--alias', '--reasoning', '--offline', '--api-key-file']), toolParsers: null, foreign: false };
+const KEY = '/home/h/engine.key';
 const OLD = { flags: new Set<string>(), toolParsers: null, foreign: false };
 
 test('a local .gguf file is served with -m, one slot, loopback, and -c = the window + one answer', () => {
   const model = resolveModel('/models/tiny.gguf', 'llama-server')!;
-  assert.deepEqual(llamaArgv({ model, port: 41000, contextWindow: 32768, caps: ALL, cached: true }), [
+  assert.deepEqual(llamaArgv({ model, port: 41000, contextWindow: 32768, caps: ALL, cached: true, keyFile: KEY }), [
     '-m', '/models/tiny.gguf', '--host', '127.0.0.1', '--port', '41000', '-c', '40960', '-np', '1',
-    '--jinja', '--no-webui', '--alias', '/models/tiny.gguf', '--reasoning', 'off',
+    '--jinja', '--no-webui', '--alias', '/models/tiny.gguf', '--reasoning', 'off', '--api-key-file', KEY,
   ]);
 });
 
 test('a GGUF repo is fetched with -hf (its quant kept), and served --offline once it is downloaded', () => {
   const model = resolveModel('ggml-org/GLM-4.7-Flash-GGUF:Q4_K_M', 'llama-server')!;
-  const fresh = llamaArgv({ model, port: 1, contextWindow: 8192, caps: ALL, cached: false });
+  const fresh = llamaArgv({ model, port: 1, contextWindow: 8192, caps: ALL, cached: false, keyFile: KEY });
   assert.deepEqual(fresh.slice(0, 2), ['-hf', 'ggml-org/GLM-4.7-Flash-GGUF:Q4_K_M']);
   assert.ok(!fresh.includes('--offline'), 'a download needs the network');
-  assert.ok(llamaArgv({ model, port: 1, contextWindow: 8192, caps: ALL, cached: true }).includes('--offline'));
+  assert.ok(llamaArgv({ model, port: 1, contextWindow: 8192, caps: ALL, cached: true, keyFile: KEY }).includes('--offline'));
 });
 
 test('flags an older llama-server does not list are left out', () => {
-  const argv = llamaArgv({ model: resolveModel('/m.gguf', 'llama-server')!, port: 1, contextWindow: 4096, caps: OLD, cached: true });
+  const argv = llamaArgv({ model: resolveModel('/m.gguf', 'llama-server')!, port: 1, contextWindow: 4096, caps: OLD, cached: true, keyFile: KEY });
   assert.deepEqual(argv, ['-m', '/m.gguf', '--host', '127.0.0.1', '--port', '1', '-c', '12288', '-np', '1']);
 });
 

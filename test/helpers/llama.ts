@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ROOT } from './daemon.js';
+import { ROOT, type TestHome } from './daemon.js';
 
 export interface RealLlama {
   bin: string;
@@ -55,4 +55,10 @@ export function realLlama(): RealLlama | { unavailable: string } {
     renameSync(work, dir);
   }
   return (memo = { bin, buildCache: dirname(dirname(dirname(dirname(bin)))), ...models });
+}
+
+/** The header that presents the key the daemon gave its llama-server (for a test that asks the
+ *  engine directly, as only the daemon may). */
+export function engineAuth(home: TestHome): Record<string, string> {
+  return { authorization: `Bearer ${readFileSync(home.paths.engineKey, 'utf8').trim()}` };
 }

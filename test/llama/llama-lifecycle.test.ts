@@ -7,7 +7,7 @@ import { dirname, basename, join } from 'node:path';
 import { test } from 'node:test';
 import { isType } from '../helpers/events.js';
 import { CLAUDE_UNDER_TEST, cclocald, isAlive, makeHome, ROOT, runProgram, startDaemon, type TestHome } from '../helpers/daemon.js';
-import { realLlama } from '../helpers/llama.js';
+import { engineAuth, realLlama } from '../helpers/llama.js';
 import { onCleanup } from '../helpers/temp-home.js';
 
 const found = realLlama();
@@ -46,7 +46,7 @@ test("llama-server's real out-of-memory abort halves the window, and the restart
   last = s.engine.pid;
   assert.equal(s.engine.state, 'ready');
   assert.equal(s.engine.lastCrash?.reason, 'alloc-oom');
-  const slots = await (await fetch(`${s.engine.url}/slots`)).json() as Array<{ n_ctx: number }>;
+  const slots = await (await fetch(`${s.engine.url}/slots`, { headers: engineAuth(home) })).json() as Array<{ n_ctx: number }>;
   assert.equal(slots[0]!.n_ctx, 204_800 + 8192, 'llama-server runs with -c = the halved window + one answer');
 });
 

@@ -2,7 +2,8 @@
 // node-llama-cpp ships) with tiny Qwen2 models made at test time. Nothing here is a stand-in:
 // the HTTP, the SSE, the tokenizer, the errors and the start-up are llama-server's own.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
 import { test, type TestContext } from 'node:test';
 import { llamaServer } from '../../daemon/engine/kinds.js';
@@ -10,7 +11,7 @@ import { relay } from '../../daemon/endpoint/relay.js';
 import { isState, isType } from '../helpers/events.js';
 import type { StatusResult } from '../../daemon/protocol/protocol.js';
 import { isAlive, makeHome, startDaemon, statusUntil, type RunningDaemon } from '../helpers/daemon.js';
-import { realLlama } from '../helpers/llama.js';
+import { engineAuth, realLlama } from '../helpers/llama.js';
 import { onCleanup } from '../helpers/temp-home.js';
 
 const found = realLlama();
@@ -19,6 +20,8 @@ const skip = 'unavailable' in found ? found.unavailable : false;
 
 interface LlamaRig {
   d: RunningDaemon;
+  /** The header that presents the engine's key, to ask it directly. */
+  auth(): Record<string, string>;
   /** `status`, remembering each engine pid seen: none may outlive the test. */
   status(): Promise<StatusResult>;
   /** Loads a model and returns the status once it is ready. */
@@ -42,7 +45,7 @@ async function llamaDaemon(t: TestContext, config: Record<string, unknown> = {})
     return st;
   };
   return {
-    d, status,
+    d, status, auth: () => engineAuth(home),
     async ready(model, contextWindow) {
       const r = await d.rpc.request('load', { model, ...(contextWindow ? { contextWindow } : {}) });
       assert.equal(r.kind, 'llama-server');
@@ -51,8 +54,8 @@ async function llamaDaemon(t: TestContext, config: Record<string, unknown> = {})
   };
 }
 
-async function post(url: string, path: string, body: unknown): Promise<{ status: number; text: string; type: string }> {
-  const res = await fetch(new URL(path, url), { method: 'POST', headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' }, body: JSON.stringify(body) });
+async function post(url: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; text: string; type: string }> {
+  const res = await fetch(new URL(path, url), { method: 'POST', headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', ...headers }, body: JSON.stringify(body) });
   return { status: res.status, text: await res.text(), type: res.headers.get('content-type') ?? '' };
 }
 
@@ -89,17 +92,17 @@ test('llama-server starts, becomes ready, and answers streamed and JSON through 
 });
 
 test("count_tokens through the endpoint is llama-server's own tokenizer", { skip }, async (t) => {
-  const { ready } = await llamaDaemon(t);
+  const { ready, auth } = await llamaDaemon(t);
   const s = await ready(L!.eos);
-  const count = async (url: string, text: string) => (JSON.parse((await post(url, '/v1/messages/count_tokens', { model: 'x', messages: [{ role: 'user', content: text }] })).text) as { input_tokens: number }).input_tokens;
+  const count = async (url: string, text: string, headers?: Record<string, string>) => (JSON.parse((await post(url, '/v1/messages/count_tokens', { model: 'x', messages: [{ role: 'user', content: text }] }, headers)).text) as { input_tokens: number }).input_tokens;
   const short = await count(s.endpoint.url, 'hello');
   const long = await count(s.endpoint.url, 'hello '.repeat(200));
-  assert.equal(short, await count(s.engine.url!, 'hello'), 'the same figure as llama-server direct');
+  assert.equal(short, await count(s.engine.url!, 'hello', auth()), 'the same figure as llama-server direct');
   assert.ok(long >= short + 199, `200 words are at least 199 tokens more (${short} → ${long})`);
 });
 
 test('a prompt over the window is refused as prompt is too long, and so is llama-server\'s own overflow', { skip }, async (t) => {
-  const { ready } = await llamaDaemon(t);
+  const { ready, auth } = await llamaDaemon(t);
   const s = await ready(L!.eos, 4096);
   const big = { model: 'x', max_tokens: 8, messages: [{ role: 'user', content: 'apple '.repeat(6000) }] };
   const refused = await post(s.endpoint.url, '/v1/messages', big);
@@ -110,7 +113,7 @@ test('a prompt over the window is refused as prompt is too long, and so is llama
   const huge = { ...big, messages: [{ role: 'user', content: 'apple '.repeat(14000) }] };
   const srv = createServer((_req, res) => {
     void relay({
-      engineUrl: s.engine.url!, path: '/v1/messages', body: JSON.stringify(huge), headers: { 'content-type': 'application/json' }, stream: false,
+      engineUrl: s.engine.url!, path: '/v1/messages', body: JSON.stringify(huge), headers: { 'content-type': 'application/json', ...auth() }, stream: false,
       timeouts: { firstEventMs: 60_000, betweenEventsMs: 60_000 }, crashReason: async () => null, now: Date.now, overflow: llamaServer.overflow,
     }, res, new AbortController().signal);
   });
@@ -227,4 +230,22 @@ test("llama-server's own error mid-stream reaches the client in Anthropic's enve
   assert.deepEqual([after.engine.state, after.engine.pid, after.engine.restarts], ['ready', s.engine.pid, 0], 'no crash, no restart');
   assert.equal(d.events.ofType('crash').length, 0);
   assert.equal(after.endpoint.errors, 2);
+});
+
+test('only the daemon is served on llama-server\'s port: a key in a 0600 file, never in its argv, status or log', { skip }, async (t) => {
+  const { d, ready, auth } = await llamaDaemon(t);
+  const s = await ready(L!.eos);
+  const hi = { model: 'x', max_tokens: 4, messages: [{ role: 'user', content: 'hi' }] };
+  // Another local process, or a page in a browser (llama-server reflects a localhost Origin).
+  const stranger = await post(s.engine.url!, '/v1/messages', hi, { origin: 'http://localhost:3000' });
+  assert.equal(stranger.status, 401);
+  assert.equal((await post(s.engine.url!, '/v1/messages', hi, auth())).status, 200);
+  assert.equal((await post(s.endpoint.url, '/v1/messages', hi)).status, 200, 'the endpoint presents it');
+  const key = auth().authorization!.slice('Bearer '.length);
+  assert.equal(statSync(d.home.paths.engineKey).mode & 0o777, 0o600);
+  const cmd = execFileSync('ps', ['-o', 'command=', '-p', String(s.engine.pid)], { encoding: 'utf8' });
+  assert.match(cmd, /--api-key-file /);
+  for (const [what, text] of [['argv', cmd], ['status', JSON.stringify(await d.rpc.request('status'))], ['daemon.log', readFileSync(d.home.paths.daemonLog, 'utf8')], ['engine.log', readFileSync(d.home.paths.engineLog, 'utf8')]]) {
+    assert.ok(!text!.includes(key), `the key is in the ${what}`);
+  }
 });

@@ -47,7 +47,7 @@ const fakeKind: EngineKind = {
   streamsPromptTokens: false,
   resolveModel: (ref) => resolveModel(ref, 'vllm-mlx'),
   unknownModelHint: () => 'a fake hint',
-  launch: (i) => ({ argv: ['--model', i.model.id, '--port', String(i.port), '--ctx', String(i.contextWindow)], env: {} }),
+  launch: (i) => ({ argv: ['--model', i.model.id, '--port', String(i.port), '--ctx', String(i.contextWindow)], env: {}, keyed: false }),
   engineEnv: () => ({}),
   healthPath: '/health',
   isReady: () => true,
