@@ -33,7 +33,7 @@ export interface SupervisorDeps {
   notifier: Notifier;
   persisted: PersistedState;
   now?: () => number;
-  /** The engine kinds by name (engine/registry.ts; a unit test passes a fake kind). */
+  /** The engine kinds by name (engine/kinds.ts; a unit test passes a fake kind). */
   engines(name: EngineKindName): EngineKind;
   /** Starts an engine process (engine-process.ts; a unit test passes fake processes). */
   spawn?(spec: EngineSpec): EngineHandle;
@@ -140,9 +140,10 @@ export class Supervisor {
       if (caps.foreign) throw notThisEngine(kind.name, lookup.bin);
       if (ctx !== undefined) this.#settings.setContext(model.id, ctx);
       this.#settings.setLastModel(model.id, kind.name, bin);
-      // The same executable, however it was named (a client's CCLOCAL_ENGINE_BIN or the lookup).
-      const current = lookupEngine(this.#cfg, this.#kind, this.#engineBin);
-      const sameBin = current.found && current.bin === lookup.bin;
+      // The same executable, however it was named (a client's CCLOCAL_ENGINE_BIN or the lookup):
+      // the running one's, or (in a backoff, with none running) the one the restart would use.
+      const current = this.#running?.where.bin ?? lookupEngine(this.#cfg, this.#kind, this.#engineBin);
+      const sameBin = (typeof current === 'string' ? current : current.found ? current.bin : null) === lookup.bin;
       const sameRun = this.#model?.id === model.id && this.#kind === kind && sameBin && !this.#windowMoved();
       if (sameRun && this.#state === 'ready') return { wait: Promise.resolve(this.#loadResult()) };
       const wait = this.#waiters.forLoad(model.id);
