@@ -7,10 +7,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectDaemon } from '../daemon/protocol/connect.js';
 import { homePaths } from '../daemon/protocol/paths.js';
-import { startDaemonDetached } from '../daemon/protocol/spawn-daemon.js';
+import { startDaemonDetached } from '../common/spawn-daemon.js';
 import { FAKE_ENGINE, FIXTURE_BIN, ROOT } from '../test/helpers/daemon.js';
 import { childEnv, planFor } from '../client/attach.js';
-import { DEFAULT_OUT_TOKENS } from '../daemon/protocol/attach-env.js';
+import { DEFAULT_OUT_TOKENS } from '../common/attach-env.js';
 import { percentile } from './daemon.js';
 
 const N = Number(process.env.BENCH_ATTACH_N ?? 20);

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitForSocket } from '../daemon/protocol/wait-for.js';
+import { waitForSocket } from '../common/wait-for.js';
 import { connectDaemon, type DaemonClient } from '../daemon/protocol/connect.js';
 import { homePaths } from '../daemon/protocol/paths.js';
 import { FAKE_ENGINE, FAST_CONFIG, FIXTURE_BIN, ROOT } from '../test/helpers/daemon.js';

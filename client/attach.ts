@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { attachPlan, shQuote, type AttachPlan } from '../daemon/protocol/attach-env.js';
+import { attachPlan, shQuote, type AttachPlan } from '../common/attach-env.js';
 import { packageFile } from '../daemon/protocol/paths.js';
 import { ClientError } from './ensure-daemon.js';
 

@@ -3,8 +3,8 @@
 import { connectDaemon, DaemonUnavailableError, type DaemonClient } from '../daemon/protocol/connect.js';
 import type { HomePaths } from '../daemon/protocol/paths.js';
 import { PROTOCOL_VERSION, type StatusResult } from '../daemon/protocol/protocol.js';
-import { CALLER_VARS_REMOVED } from '../daemon/protocol/attach-env.js';
-import { startDaemonViaCli } from '../daemon/protocol/spawn-daemon.js';
+import { CALLER_VARS_REMOVED } from '../common/attach-env.js';
+import { startDaemonViaCli } from '../common/spawn-daemon.js';
 
 export class ClientError extends Error {
   constructor(message: string, readonly hint?: string, readonly exitCode = 1) { super(message); }

@@ -1,10 +1,10 @@
 // The Hugging Face cache as `--list` and `--rm` see it: every models--org--name folder.
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { CATALOG } from '../daemon/protocol/catalog.js';
-import { dirBytes } from '../daemon/protocol/hf-cache.js';
+import { CATALOG } from '../common/catalog.js';
+import { dirBytes } from '../common/hf-cache.js';
 
-export { hubCacheDir } from '../daemon/protocol/hf-cache.js';
+export { hubCacheDir } from '../common/hf-cache.js';
 
 export interface CachedModel { id: string; dir: string; bytes: number; flag: string | null }
 

@@ -1,8 +1,8 @@
 // cclocal: attach Claude Code to the model cclocald serves. Flags are the seed launcher's.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { CATALOG, DEFAULT_MODEL, looksLikeModelRef, resolveModel } from '../daemon/protocol/catalog.js';
-import { EngineChoiceError, loadRequest, modelReference, parseEngineName } from '../daemon/protocol/load-request.js';
-import { DEFAULT_OUT_TOKENS } from '../daemon/protocol/attach-env.js';
+import { CATALOG, DEFAULT_MODEL, looksLikeModelRef, resolveModel } from '../common/catalog.js';
+import { EngineChoiceError, loadRequest, modelReference, parseEngineName } from '../common/load-request.js';
+import { DEFAULT_OUT_TOKENS } from '../common/attach-env.js';
 import { connectDaemon, DaemonUnavailableError } from '../daemon/protocol/connect.js';
 import { homeDir, homePaths } from '../daemon/protocol/paths.js';
 import { connectCommand, exitLikeClaude, findClaude, planFor, runClaude } from './attach.js';

@@ -1,7 +1,7 @@
 // The interactive model menu: arrow keys or numbers, cached ● / not cached ○, which model is
 // loaded and warm, whether it fits in GPU memory, and the cache screens.
 import type { DaemonClient } from '../daemon/protocol/connect.js';
-import { CATALOG, cacheFolderName, resolveModel } from '../daemon/protocol/catalog.js';
+import { CATALOG, cacheFolderName, resolveModel } from '../common/catalog.js';
 import type { EngineKindName, StatusResult } from '../daemon/protocol/protocol.js';
 import { manageCache, printList } from './cache-screens.js';
 import { listCached } from './hf-cache.js';

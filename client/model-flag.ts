@@ -1,5 +1,5 @@
 // Which model the flags ask for: the seed's rule, the last model flag wins.
-import { CATALOG } from '../daemon/protocol/catalog.js';
+import { CATALOG } from '../common/catalog.js';
 
 const MODEL_FLAGS = new Set([...CATALOG.map((e) => e.name), 'light']);
 

@@ -2,7 +2,7 @@
 // absent otherwise. The `cclocal` launcher sources it and execs claude without starting Node.
 import { writeFileSync, renameSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { attachPlan, attachScript, DEFAULT_OUT_TOKENS } from './protocol/attach-env.js';
+import { attachPlan, attachScript, DEFAULT_OUT_TOKENS } from '../common/attach-env.js';
 import { packageFile } from './protocol/paths.js';
 import type { EngineState } from './protocol/protocol.js';
 import { removeFile } from './state-store.js';

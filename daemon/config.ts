@@ -1,10 +1,10 @@
 // The environment of the contract plus $CCLOCAL_HOME/config.json → one frozen Config.
 // Read once, in run.ts; nothing else in the daemon reads process.env.
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { packageRoot } from '../common/package-root.js';
 import { defaultEngineName, isEngineName } from './engine/kinds.js';
-import { hubCacheDir } from './protocol/hf-cache.js';
+import { hubCacheDir } from '../common/hf-cache.js';
 import { homeDir, homePaths, type HomePaths } from './protocol/paths.js';
 import { ENGINE_KIND_NAMES, type EngineKindName } from './protocol/protocol.js';
 
@@ -103,13 +103,6 @@ export class ConfigError extends Error {}
 const MAX_PING_INTERVAL_MS = 15_000;
 /** Below this a waiting stream would be mostly pings. */
 const MIN_PING_INTERVAL_MS = 10;
-
-// daemon/config.ts and dist/daemon/config.js sit one and two levels under the package root.
-function packageRoot(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const up = resolve(here, '..');
-  return up.endsWith(`${'/'}dist`) ? resolve(up, '..') : up;
-}
 
 function parsePort(raw: string | undefined): number {
   if (raw === undefined || raw === '') return 8000;

@@ -1,7 +1,8 @@
 // $CCLOCAL_HOME: folder modes, the pid-file lock (one daemon per home), stale socket removal.
 import { chmodSync, closeSync, mkdirSync, openSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { readPidFile } from './protocol/spawn-daemon.js';
-import { socketAnswers } from './protocol/wait-for.js';
+import { isProcessAlive } from '../common/process-alive.js';
+import { readPidFile } from '../common/spawn-daemon.js';
+import { socketAnswers } from '../common/wait-for.js';
 import type { HomePaths } from './protocol/paths.js';
 
 /** A booting daemon may hold the lock this long before its socket answers (tsx + imports on a slow disk). */
@@ -10,16 +11,6 @@ export const START_LOCK_MAX_HOLD_MS = 15_000;
 export class AlreadyRunningError extends Error {
   constructor(readonly pid: number) {
     super(`cclocald is already running (pid ${pid})`);
-  }
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else; alive all the same.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -52,7 +43,7 @@ export async function claimHome(paths: HomePaths, nowMs: () => number = Date.now
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     const holder = readPid(paths.pid);
-    if (holder !== null && holder !== process.pid && isAlive(holder)) {
+    if (holder !== null && holder !== process.pid && isProcessAlive(holder)) {
       const young = nowMs() - fileMtimeMs(paths.pid) < START_LOCK_MAX_HOLD_MS;
       if (young || (await socketAnswers(paths.socket))) throw new AlreadyRunningError(holder);
     }

@@ -4,7 +4,8 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { adoptEngine, isProcessAlive, probeReady } from './engine/engine-process.js';
+import { isProcessAlive } from '../common/process-alive.js';
+import { adoptEngine, probeReady } from './engine/engine-process.js';
 import type { EngineKind } from './engine/kind.js';
 import type { Notifier } from './notify.js';
 import { commandLineOf } from './platform/ps.js';

@@ -3,10 +3,10 @@
 // and touches nothing.
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../common/package-root.js';
 import { launchctl } from '../daemon/platform/launchctl.js';
 import { systemctl } from '../daemon/platform/systemctl.js';
-import { shQuote } from '../daemon/protocol/attach-env.js';
+import { shQuote } from '../common/attach-env.js';
 import { launchdLogDir, plistPath, renderPlist } from './plist.js';
 import { LAUNCHD_LABEL, PASSED_ENV, SYSTEMD_UNIT, type ServiceSpec } from './service-spec.js';
 import { renderUnit, unitPath } from './systemd.js';
@@ -34,13 +34,6 @@ const run = (program: 'launchctl' | 'systemctl', argv: string[], mayFail = false
 
 /** The daemon's stop grace (15 s default) plus teardown slack. */
 const STOP_TIMEOUT_S = 30;
-
-function packageRoot(): string {
-  // launchd/install.ts in development, dist/launchd/install.js when built.
-  const here = dirname(fileURLToPath(import.meta.url));
-  const up = join(here, '..');
-  return up.endsWith('/dist') ? join(up, '..') : up;
-}
 
 export function serviceSpec(env: NodeJS.ProcessEnv, userHome: string): ServiceSpec {
   const nodeDir = dirname(process.execPath);

@@ -3,7 +3,7 @@
 import { connectDaemon } from '../daemon/protocol/connect.js';
 import type { HomePaths } from '../daemon/protocol/paths.js';
 import type { LoadResult, StatusResult } from '../daemon/protocol/protocol.js';
-import { startDaemonDetached } from '../daemon/protocol/spawn-daemon.js';
+import { startDaemonDetached } from '../common/spawn-daemon.js';
 
 export async function loadedLabDaemon(paths: HomePaths, env: NodeJS.ProcessEnv): Promise<{ loaded: LoadResult; status: StatusResult }> {
   const s = await startDaemonDetached(paths, env);

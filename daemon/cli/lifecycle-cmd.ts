@@ -1,12 +1,12 @@
 // `cclocald start | stop | restart` without a login service: a detached `cclocald run`, and the
 // `shutdown` method over the socket.
 import { prepareHome, readPid } from '../home.js';
-import { startDaemonDetached } from '../protocol/spawn-daemon.js';
+import { startDaemonDetached } from '../../common/spawn-daemon.js';
 import { connectDaemon, DaemonUnavailableError } from '../protocol/connect.js';
 import type { HomePaths } from '../protocol/paths.js';
 import { currentPaths, printRpcError } from './connect-home.js';
 import { serviceAction } from './service-cmd.js';
-import { waitForGone } from '../protocol/wait-for.js';
+import { waitForGone } from '../../common/wait-for.js';
 
 /** The engine's stop grace (15 s by default) plus the daemon's own teardown. */
 const STOP_DEADLINE_MS = 30_000;

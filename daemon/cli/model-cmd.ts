@@ -1,5 +1,5 @@
 // `cclocald load <model> [--ctx N] [--engine NAME]` and `cclocald unload`, with live progress while loading.
-import { EngineChoiceError, loadRequest } from '../protocol/load-request.js';
+import { EngineChoiceError, loadRequest } from '../../common/load-request.js';
 import type { DaemonEvent, LoadParams } from '../protocol/protocol.js';
 import { connectOrExplain, currentPaths, printRpcError } from './connect-home.js';
 import { formatBytes } from './format.js';

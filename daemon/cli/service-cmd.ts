@@ -7,10 +7,10 @@ import { LAUNCHD_LABEL, SYSTEMD_UNIT } from '../../launchd/service-spec.js';
 import { launchctl, parsePrint } from '../platform/launchctl.js';
 import { systemctl } from '../platform/systemctl.js';
 import type { HomePaths } from '../protocol/paths.js';
-import { readPidFile, START_DEADLINE_MS } from '../protocol/spawn-daemon.js';
-import { socketAnswers, waitForChange, waitForSocket } from '../protocol/wait-for.js';
+import { readPidFile, START_DEADLINE_MS } from '../../common/spawn-daemon.js';
+import { socketAnswers, waitForChange, waitForSocket } from '../../common/wait-for.js';
 import { configuredPlatform } from '../config.js';
-import { isAlive } from '../home.js';
+import { isProcessAlive } from '../../common/process-alive.js';
 import { currentPaths } from './connect-home.js';
 
 const uid = () => process.getuid?.() ?? 0;
@@ -31,7 +31,7 @@ async function daemonGone(paths: HomePaths): Promise<void> {
   const end = Date.now() + DAEMON_GONE_DEADLINE_MS;
   for (;;) {
     const pid = readPidFile(paths.pid);
-    if (pid === null || !isAlive(pid) || Date.now() > end) return;
+    if (pid === null || !isProcessAlive(pid) || Date.now() > end) return;
     await new Promise((r) => setTimeout(r, DAEMON_GONE_POLL_MS));
   }
 }

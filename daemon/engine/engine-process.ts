@@ -5,6 +5,7 @@
 // exit hook below that takes every live engine group down with the daemon.
 import { closeSync, fstatSync, openSync, readSync, renameSync } from 'node:fs';
 import { execa } from 'execa';
+import { isProcessAlive } from '../../common/process-alive.js';
 
 export interface EngineSpec {
   bin: string;
@@ -148,10 +149,6 @@ function handleFor(pid: number, exited: Promise<EngineExit>, healthUrl: string, 
       return result;
     },
   };
-}
-
-export function isProcessAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM'; }
 }
 
 export async function probeReady(url: string, isReady: ReadyTest, timeoutMs = 2000): Promise<boolean> {

@@ -2,8 +2,8 @@
 // Progress is measured by size, never by parsing HF's tqdm bars (seed #16: robust and cheap).
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { cacheFolderName } from '../protocol/catalog.js';
-export { dirBytes } from '../protocol/hf-cache.js';
+import { cacheFolderName } from '../../common/catalog.js';
+export { dirBytes } from '../../common/hf-cache.js';
 
 export function modelCacheDir(hubCache: string, modelId: string): string {
   return join(hubCache, cacheFolderName(modelId));

@@ -1,7 +1,7 @@
 // The engine seam: everything the supervisor, the recovery of a leftover engine and the memory
 // poll need to know about one kind of engine, so none of them holds an engine's flags, paths or
 // log words. Each kind is one sibling file (vllm-mlx.ts, llama-server.ts) exporting an EngineKind.
-import type { ResolvedModel } from '../protocol/catalog.js';
+import type { ResolvedModel } from '../../common/catalog.js';
 import type { CrashReason, EngineKindName } from '../protocol/protocol.js';
 
 export interface EngineLookupContext {

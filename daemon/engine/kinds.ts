@@ -1,6 +1,6 @@
 // The engine kinds by name: each one's facts (vllm-mlx.ts, llama-server.ts, pure) bound to the
 // I/O every kind shares (finding an executable, asking its HTTP API, measuring its downloads).
-import { cacheFolderName, resolveModel } from '../protocol/catalog.js';
+import { cacheFolderName, resolveModel } from '../../common/catalog.js';
 import type { EngineKindName } from '../protocol/protocol.js';
 import { probeJson } from './engine-process.js';
 import { outOfMemoryIn } from './engine-text.js';

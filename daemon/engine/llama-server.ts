@@ -2,7 +2,7 @@
 // (llama.cpp v0.4.0, commit 80fb11a): tools/server/README.md for the flags, common/hf-cache.cpp
 // and common/download.cpp for where -hf downloads land, the server's /health, /slots and its
 // exceed_context_size_error (ggml-org/llama.cpp PR #15780).
-import { DEFAULT_OUT_TOKENS } from '../protocol/attach-env.js';
+import { DEFAULT_OUT_TOKENS } from '../../common/attach-env.js';
 import type { EngineCapabilities, LaunchInput, LeftoverRecord } from './kind.js';
 import { flagsIn, type OomWords } from './engine-text.js';
 

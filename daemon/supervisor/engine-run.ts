@@ -4,7 +4,7 @@
 // means, and compares `gen` to ignore reports about a run it has already left behind.
 import type { EngineHandle } from '../engine/engine-process.js';
 import type { EngineKind, EngineMemory } from '../engine/kind.js';
-import type { ResolvedModel } from '../protocol/catalog.js';
+import type { ResolvedModel } from '../../common/catalog.js';
 import { MemoryPoll } from './memory-poll.js';
 import { StartWatch, type StartWatchOptions, type StartProgress } from './start-watch.js';
 

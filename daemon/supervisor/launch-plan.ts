@@ -7,7 +7,7 @@ import { engineMissing, portInUse, type DaemonError } from '../errors.js';
 import { engineCapabilities } from '../engine/capabilities.js';
 import { isPortFree, pickFreePort } from '../engine/free-port.js';
 import type { DownloadPlace, EngineCapabilities, EngineKind, EngineLookup } from '../engine/kind.js';
-import type { ResolvedModel } from '../protocol/catalog.js';
+import type { ResolvedModel } from '../../common/catalog.js';
 import { removeFile, writeTextAtomic } from '../state-store.js';
 
 export interface LaunchPlan {

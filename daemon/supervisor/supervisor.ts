@@ -12,7 +12,7 @@ import { cancelled, DaemonError, engineFailed, engineMissing, invalidParams, mod
 import { startEngine, type EngineExit, type EngineHandle, type EngineSpec } from '../engine/engine-process.js';
 import type { EngineKind } from '../engine/kind.js';
 import type { Notifier } from '../notify.js';
-import type { ResolvedModel } from '../protocol/catalog.js';
+import type { ResolvedModel } from '../../common/catalog.js';
 import { OUT_OF_MEMORY_REASONS, type CrashReason, type DaemonEvent, type EngineError, type EngineKindName, type EngineState, type LastCrash, type LoadResult, type StatusResult } from '../protocol/protocol.js';
 import { removeFile, writeJsonAtomic, type EngineRecord, type PersistedState } from '../state-store.js';
 import { classifyExit, tailLines } from './crash-reason.js';

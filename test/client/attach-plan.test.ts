@@ -1,7 +1,7 @@
 // The table of Claude Code settings cclocal applies, and the flag rules, without processes.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { attachPlan, attachScript, compactSettings, shQuote, TOOLS } from '../../daemon/protocol/attach-env.js';
+import { attachPlan, attachScript, compactSettings, shQuote, TOOLS } from '../../common/attach-env.js';
 import { childEnv, connectCommand } from '../../client/attach.js';
 import { modelFromFlags } from '../../client/model-flag.js';
 

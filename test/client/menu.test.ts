@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { shQuote } from '../../daemon/protocol/attach-env.js';
+import { shQuote } from '../../common/attach-env.js';
 import { cclocald, FIXTURE_BIN, makeHome, ROOT, startDaemon } from '../helpers/daemon.js';
 import { onCleanup } from '../helpers/temp-home.js';
 

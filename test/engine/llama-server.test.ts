@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { defaultEngineName, llamaServer, vllmMlx } from '../../daemon/engine/kinds.js';
 import { isLlamaLeftover, LLAMA_BUILD_VERSION, llamaArgv, overflowFrom, slotContext, windowFromSlots } from '../../daemon/engine/llama-server.js';
-import { CATALOG, resolveModel } from '../../daemon/protocol/catalog.js';
+import { CATALOG, resolveModel } from '../../common/catalog.js';
 import { ROOT } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/temp-home.js';
 

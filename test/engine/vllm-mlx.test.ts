@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { resolveModel } from '../../daemon/protocol/catalog.js';
+import { resolveModel } from '../../common/catalog.js';
 import { buildArgv, buildEnv, capabilitiesFromHelp, isHealthyBody, memoryFromStatus } from '../../daemon/engine/vllm-mlx.js';
 
 const FORK = capabilitiesFromHelp('  --tool-call-parser {auto,qwen3_coder,gemma4,qwen3_xml}\n  --tool-call-truncation-notice\n');

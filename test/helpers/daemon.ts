@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { waitForSocket } from '../../daemon/protocol/wait-for.js';
+import { waitForSocket } from '../../common/wait-for.js';
 import { connectDaemon, type DaemonClient } from '../../daemon/protocol/connect.js';
 import { homePaths, type HomePaths } from '../../daemon/protocol/paths.js';
 import type { StatusResult } from '../../daemon/protocol/protocol.js';

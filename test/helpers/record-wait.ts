@@ -1,6 +1,6 @@
 // Waits for the stand-ins' record file to hold what a test expects (written by another process).
 import { dirname } from 'node:path';
-import { waitForChange } from '../../daemon/protocol/wait-for.js';
+import { waitForChange } from '../../common/wait-for.js';
 import { recorded, type TestHome } from './daemon.js';
 
 export async function waitForRecord(home: TestHome, pred: (lines: Array<Record<string, unknown>>) => boolean, what: string, deadlineMs = 15_000): Promise<Array<Record<string, unknown>>> {

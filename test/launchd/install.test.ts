@@ -6,8 +6,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { parse } from 'plist';
-import { socketAnswers } from '../../daemon/protocol/wait-for.js';
-import { readPidFile } from '../../daemon/protocol/spawn-daemon.js';
+import { socketAnswers } from '../../common/wait-for.js';
+import { readPidFile } from '../../common/spawn-daemon.js';
 import { cclocald, FIXTURE_BIN, isAlive, liveEngines, makeHome, recorded, ROOT, runProgram, type TestHome } from '../helpers/daemon.js';
 import { onCleanup } from '../helpers/temp-home.js';
 

@@ -23,7 +23,7 @@ function imports(file: string): string[] {
 
 const rel = (from: string, spec: string) => relative(ROOT, resolve(dirname(from), spec));
 
-test('client/ imports from daemon/ only through daemon/protocol/', () => {
+test('client/ imports from daemon/ only through daemon/protocol/ (and the shared common/)', () => {
   for (const f of tsFiles(join(ROOT, 'client'))) {
     for (const spec of imports(f).filter((s) => s.startsWith('.'))) {
       const target = rel(f, spec);
@@ -32,10 +32,21 @@ test('client/ imports from daemon/ only through daemon/protocol/', () => {
   }
 });
 
-test('daemon/protocol/ imports nothing else of the project', () => {
+test('daemon/protocol/ is the wire only: its four files, importing nothing else of the project', () => {
+  const files = tsFiles(join(ROOT, 'daemon', 'protocol')).map((f) => relative(join(ROOT, 'daemon', 'protocol'), f)).sort();
+  assert.deepEqual(files, ['connect.ts', 'framing.ts', 'paths.ts', 'protocol.ts']);
   for (const f of tsFiles(join(ROOT, 'daemon', 'protocol'))) {
     for (const spec of imports(f).filter((s) => s.startsWith('.'))) {
       assert.ok(rel(f, spec).startsWith('daemon/protocol/'), `${relative(ROOT, f)} imports ${spec}`);
+    }
+  }
+});
+
+test('common/ imports only the wire and itself', () => {
+  for (const f of tsFiles(join(ROOT, 'common'))) {
+    for (const spec of imports(f).filter((s) => s.startsWith('.'))) {
+      const target = rel(f, spec);
+      assert.ok(target.startsWith('common/') || target.startsWith('daemon/protocol/'), `${relative(ROOT, f)} imports ${target}`);
     }
   }
 });
@@ -47,7 +58,7 @@ for (const file of PURE) {
     for (const spec of imports(join(ROOT, file))) {
       assert.ok(!spec.startsWith('node:') && spec !== 'execa' && spec !== 'chokidar', `${file} imports ${spec}`);
       // A pure module may import the wire types and other pure modules, nothing else of the project.
-      if (spec.startsWith('.')) assert.ok(/protocol\//.test(spec) || PURE.includes(rel(join(ROOT, file), spec).replace(/\.js$/, '.ts')), `${file} imports ${spec}`);
+      if (spec.startsWith('.')) assert.ok(/protocol\/|common\/(catalog|attach-env)\.js$/.test(spec) || PURE.includes(rel(join(ROOT, file), spec).replace(/\.js$/, '.ts')), `${file} imports ${spec}`);
     }
   });
 }

@@ -9,7 +9,7 @@ import pino from 'pino';
 import { loadConfig, type Config } from '../../daemon/config.js';
 import type { EngineExit, EngineHandle, EngineSpec } from '../../daemon/engine/engine-process.js';
 import type { EngineCapabilities, EngineKind } from '../../daemon/engine/kind.js';
-import { resolveModel } from '../../daemon/protocol/catalog.js';
+import { resolveModel } from '../../common/catalog.js';
 import type { DaemonEvent } from '../../daemon/protocol/protocol.js';
 import { loadState } from '../../daemon/state-store.js';
 import { Supervisor } from '../../daemon/supervisor/supervisor.js';

@@ -1,7 +1,7 @@
 // The seed launcher's model table, shared by daemon (argv, preflight) and client (flags, menu).
 // Parsers follow the seed's newest run.sh; the sizes are its MODEL_SIZES estimates. Each name
 // resolves per engine kind: vllm-mlx serves the MLX repo, llama-server a published GGUF repo.
-import type { EngineKindName } from './protocol.js';
+import type { EngineKindName } from '../daemon/protocol/protocol.js';
 
 export interface CatalogEntry {
   /** Catalog name, also the client's flag without "--". */

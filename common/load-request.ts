@@ -2,7 +2,7 @@
 // environment: the daemon started at login never sees the shell where a person set
 // CCLOCAL_ENGINE or fixed CCLOCAL_ENGINE_BIN, so the client says them. Pure.
 import { isAbsolute, resolve } from 'node:path';
-import { ENGINE_KIND_NAMES, type EngineKindName, type LoadParams } from './protocol.js';
+import { ENGINE_KIND_NAMES, type EngineKindName, type LoadParams } from '../daemon/protocol/protocol.js';
 
 export class EngineChoiceError extends Error {}
 

@@ -1,10 +1,10 @@
 // Starting the daemon for the admin commands (a detached `cclocald run`) and for the client, which
-// may import only daemon/protocol/ (`cclocald start`). The daemon entry is found next to this
+// may not import the daemon itself (`cclocald start`). The daemon entry is found from this
 // file, never from argv[0]: daemon/main.ts under tsx in development, dist/daemon/main.js installed.
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { HomePaths } from './paths.js';
+import type { HomePaths } from '../daemon/protocol/paths.js';
 import { socketAnswers, waitForSocket } from './wait-for.js';
 
 /** Outlasts a cold start: node + imports on a slow disk, and the check for a leftover engine. */
@@ -12,7 +12,7 @@ export const START_DEADLINE_MS = 20_000;
 
 export function daemonEntry(): { file: string; execArgv: string[] } {
   const isTs = import.meta.url.endsWith('.ts');
-  const file = fileURLToPath(new URL(isTs ? '../main.ts' : '../main.js', import.meta.url));
+  const file = fileURLToPath(new URL(isTs ? '../daemon/main.ts' : '../daemon/main.js', import.meta.url));
   return { file, execArgv: isTs ? ['--import', 'tsx'] : [] };
 }
 
