@@ -4,6 +4,7 @@ import { connectDaemon, DaemonUnavailableError, type DaemonClient } from '../dae
 import type { HomePaths } from '../daemon/protocol/paths.js';
 import { PROTOCOL_VERSION, type StatusResult } from '../daemon/protocol/protocol.js';
 import { CALLER_VARS_REMOVED } from '../common/attach-env.js';
+import { fileProblem, homeProblem } from '../common/home-safety.js';
 import { startDaemonViaCli } from '../common/spawn-daemon.js';
 
 export class ClientError extends Error {
@@ -11,6 +12,12 @@ export class ClientError extends Error {
 }
 
 export async function ensureDaemon(paths: HomePaths, say: (line: string) => void): Promise<{ client: DaemonClient; status: StatusResult }> {
+  // A socket or an attach.sh in a home that another user can change is theirs (issue #11); the
+  // launcher refuses such an attach.sh and comes here, so this says why.
+  const unsafe = homeProblem(paths.home);
+  if (unsafe) throw new ClientError(unsafe.reason, unsafe.fix);
+  const script = fileProblem(paths.attachScript);
+  if (script) say(`cclocal: not sourcing it: ${script}; remove it (cclocald writes a fresh one when a model is next ready)`);
   let client: DaemonClient;
   try {
     client = await connectDaemon(paths.socket);

@@ -1,6 +1,6 @@
 // Asks the daemon to load (or swap to) a model, with a live progress line from its events.
 // Ctrl-C leaves the daemon and the download running.
-import { errorData, type DaemonClient } from '../daemon/protocol/connect.js';
+import { ConnectionLostError, errorData, type DaemonClient } from '../daemon/protocol/connect.js';
 import type { DaemonEvent, LoadParams, LoadResult } from '../daemon/protocol/protocol.js';
 import { ClientError } from './ensure-daemon.js';
 
@@ -36,7 +36,8 @@ export async function loadModel(client: DaemonClient, params: LoadParams, tty: b
     return await client.request('load', params);
   } catch (err) {
     const data = errorData(err);
-    throw new ClientError(err instanceof Error ? err.message : String(err), data?.hint);
+    const hint = err instanceof ConnectionLostError && err.shuttingDown ? 'run cclocal again once it has stopped: it starts cclocald anew' : data?.hint;
+    throw new ClientError(err instanceof Error ? err.message : String(err), hint);
   } finally {
     off();
     process.off('SIGINT', onInt);

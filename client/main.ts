@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { CATALOG, DEFAULT_MODEL, looksLikeModelRef, resolveModel } from '../common/catalog.js';
 import { EngineChoiceError, loadRequest, modelReference, parseEngineName } from '../common/load-request.js';
 import { DEFAULT_OUT_TOKENS } from '../common/attach-env.js';
+import { shrunkWindowNote } from '../common/window-note.js';
 import { connectDaemon, DaemonUnavailableError } from '../daemon/protocol/connect.js';
 import { homeDir, homePaths } from '../daemon/protocol/paths.js';
 import { connectCommand, exitLikeClaude, findClaude, planFor, runClaude } from './attach.js';
@@ -95,13 +96,15 @@ async function main(argv: string[]): Promise<number> {
     let contextWindow: number | undefined;
     // --safe asks even for a warm model: a shrink then applies to the running engine at once.
     if ((!warm || opts.safe) && opts.memCheck) {
-      const choice = await preflightDecision(client, id, { engine: kind, safe: !!opts.safe, interactive, currentWindow: status.engine.contextWindow, homeDir: paths.home, say });
+      const choice = await preflightDecision(client, id, { engine: kind, safe: !!opts.safe, interactive, homeDir: paths.home, say });
       if (choice.quit) return 0;
       contextWindow = choice.contextWindow;
     }
     if (!warm) say(`Loading ${id} on ${kind}...`);
     const loaded = await loadModel(client, loadRequest({ model: ref, contextWindow, engineFlag: kind, env, cwd: process.cwd() }), process.stderr.isTTY === true);
     const now = await client.request('status');
+    const shrunk = shrunkWindowNote(now.engine);
+    if (shrunk) say(`⚠ ${shrunk}`);
     const plan = planFor(now.endpoint.url, loaded.model, loaded.contextWindow, opts.outTokens);
     if (opts.server) {
       process.stdout.write(`\nServer running at ${now.endpoint.url}  (${loaded.model}, context ${loaded.contextWindow} tokens)\nConnect Claude Code from any terminal with:\n\n${connectCommand(plan)}\n\ncclocald keeps serving; stop it with \`cclocald unload\` or \`cclocald stop\`.\n`);

@@ -3,6 +3,7 @@
 import type { DaemonClient } from '../daemon/protocol/connect.js';
 import { CATALOG, cacheFolderName, resolveModel } from '../common/catalog.js';
 import type { EngineKindName, StatusResult } from '../daemon/protocol/protocol.js';
+import { shrunkWindowNote } from '../common/window-note.js';
 import { manageCache, printList } from './cache-screens.js';
 import { listCached } from './hf-cache.js';
 
@@ -18,9 +19,13 @@ export async function chooseModel(client: DaemonClient, status: StatusResult, hu
       const served = resolveModel(e.name, kind);
       const repo = served && 'repo' in served.source ? served.source.repo : e.id;
       const mark = cached.has(cacheFolderName(repo)) ? '●' : '○';
-      const warm = served && status.engine.kind === kind && status.engine.model === served.id ? (status.engine.state === 'ready' ? '  [loaded, warm]' : `  [${status.engine.state}]`) : '';
+      const loaded = served && status.engine.kind === kind && status.engine.model === served.id;
+      const warm = loaded ? (status.engine.state === 'ready' ? '  [loaded, warm]' : `  [${status.engine.state}]`) : '';
+      // Named by its catalog name, as the person picks it here.
+      const shrunk = loaded ? shrunkWindowNote({ ...status.engine, model: e.name }) : null;
       const tight = fits[i] ? '' : '  [tight on memory]';
-      return { name: `${mark} ${String(i + 1)}) ${e.display.padEnd(22)} ${`${e.sizeGB}GB`.padStart(5)}  --${e.name.padEnd(12)} ${e.notes}${warm}${tight}`, value: e.name };
+      // The row only marks it; the note with the command shows below the list while it is highlighted.
+      return { name: `${mark} ${String(i + 1)}) ${e.display.padEnd(22)} ${`${e.sizeGB}GB`.padStart(5)}  --${e.name.padEnd(12)} ${e.notes}${warm}${tight}${shrunk ? '  [window shrunk]' : ''}`, value: e.name, ...(shrunk ? { description: `⚠ ${shrunk}` } : {}) };
     });
     const pick = await select<string>({
       message: `Model on ${kind}  (● downloaded  ○ not downloaded)`,

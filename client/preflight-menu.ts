@@ -13,17 +13,18 @@ export function describe(r: PreflightResult): string {
   return `⚠ Tight memory  ${gb(r.modelBytes)} model, GPU budget ${gb(r.gpuBudgetBytes)} → ${gb(Math.max(0, r.headroomBytes))} for KV cache.`;
 }
 
-export async function preflightDecision(client: DaemonClient, model: string, o: { engine?: EngineKindName; safe: boolean; interactive: boolean; currentWindow: number; homeDir: string; say(s: string): void }): Promise<PreflightChoice> {
+export async function preflightDecision(client: DaemonClient, model: string, o: { engine?: EngineKindName; safe: boolean; interactive: boolean; homeDir: string; say(s: string): void }): Promise<PreflightChoice> {
   const r = await client.request('preflight', { model, ...(o.engine ? { engine: o.engine } : {}) });
   if (!r.tight && !o.safe) return {};
+  // Half the model's default; none when its window is already that or smaller (the daemon decides).
   const shrinkTo = r.recommend.contextWindow;
   o.say(`\n  ${describe(r)}\n  Large agentic contexts have OOM-crashed vllm-mlx in this range.`);
   if (!o.interactive) {
-    o.say('  Non-interactive — applying recommended (shrink context).');
+    o.say(shrinkTo ? '  Non-interactive — applying recommended (shrink context).' : '  Non-interactive — the context window is already shrunk; keeping it.');
     return { contextWindow: shrinkTo };
   }
   const choices = [
-    { name: shrinkTo ? `1) Shrink context   ${o.currentWindow} → ${shrinkTo} tokens (recommended)` : '1) Shrink context   (already at the floor)', value: '1' },
+    { name: shrinkTo ? `1) Shrink context   to ${shrinkTo} tokens (recommended)` : '1) Shrink context   (already shrunk)', value: '1' },
     r.recommend.wiredLimitMb
       ? { name: `2) Raise GPU limit  iogpu.wired_limit_mb → ${r.recommend.wiredLimitMb} (sudo, until the model is unloaded or reboot)`, value: '2' }
       : { name: '2) GPU limit already fine', value: '2', disabled: true },

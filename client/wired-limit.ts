@@ -2,8 +2,8 @@
 // sudo password here; the value to restore is left in $CCLOCAL_HOME/wired-limit.json and the daemon
 // puts it back when the model is unloaded or the daemon stops (macOS resets it at reboot anyway).
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../common/atomic-write.js';
 
 export const WIRED_LIMIT_FILE = 'wired-limit.json';
 
@@ -16,7 +16,7 @@ export async function raiseWiredLimit(targetMb: number, homeDir: string, say: (s
     say('  Could not set it — continuing without the bump.');
     return false;
   }
-  writeFileSync(join(homeDir, WIRED_LIMIT_FILE), JSON.stringify({ restoreMb: orig }) + '\n', { mode: 0o600 });
+  writeFileAtomic(join(homeDir, WIRED_LIMIT_FILE), JSON.stringify({ restoreMb: orig }) + '\n', 0o600);
   say(`  Set. cclocald restores ${orig} when the model is unloaded (it also resets on reboot).`);
   return true;
 }

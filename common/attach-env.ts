@@ -1,5 +1,6 @@
 // Claude Code's environment and flags for a local model, as one table (the seed's run.sh fixes,
 // pointed at the daemon's endpoint). Pure; used by the client and by the daemon's warm-path file.
+import { CREDENTIAL_VARS } from './credential-env.js';
 
 /**
  * The built-in tools: no plugin or MCP tools flood a small model (seed #9). Not WebSearch: it is
@@ -61,7 +62,7 @@ export function compactSettings(contextWindow: number): { window: number; pct: n
  * take precedence over ANTHROPIC_BASE_URL and would send the session to a cloud.
  */
 export const CALLER_VARS_REMOVED = [
-  'ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'CLAUDE_CODE_OAUTH_TOKEN', 'ANTHROPIC_CUSTOM_HEADERS',
+  ...CREDENTIAL_VARS,
   'CLAUDE_CODE_USE_BEDROCK', 'CLAUDE_CODE_USE_VERTEX', 'CLAUDE_CODE_USE_FOUNDRY',
 ];
 

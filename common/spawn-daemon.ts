@@ -2,9 +2,10 @@
 // may not import the daemon itself (`cclocald start`). The daemon entry is found from this
 // file, never from argv[0]: daemon/main.ts under tsx in development, dist/daemon/main.js installed.
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { HomePaths } from '../daemon/protocol/paths.js';
+import { isProcessAlive } from './process-alive.js';
 import { socketAnswers, waitForSocket } from './wait-for.js';
 
 /** Outlasts a cold start: node + imports on a slow disk, and the check for a leftover engine. */
@@ -25,29 +26,64 @@ export function readPidFile(path: string): number | null {
   }
 }
 
-function lastLines(path: string, n: number): string {
-  try { return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-n).join('\n'); } catch { return '(no log yet)'; }
+/** Enough of a failed start's output to explain it; older lines are the log's, not this start's. */
+const START_OUTPUT_MAX_BYTES = 64 * 1024;
+const START_OUTPUT_LINES = 20;
+
+/** What the log gained from `offset` on (this start's own output), at most the last 64 KiB. */
+function appendedSince(path: string, offset: number): string {
+  let fd: number;
+  try { fd = openSync(path, 'r'); } catch { return ''; }
+  try {
+    const size = fstatSync(fd).size;
+    const from = size < offset ? 0 : Math.max(offset, size - START_OUTPUT_MAX_BYTES); // replaced by a shorter file: all of it
+    const buf = Buffer.alloc(size - from);
+    const n = buf.length ? readSync(fd, buf, 0, buf.length, from) : 0;
+    return buf.subarray(0, n).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Why a start failed, from what that start wrote: the daemon's own `cclocald: …` lines on stderr
+ * when there are any (they say what to do), else the last lines it logged. Pure.
+ */
+export function startFailureMessage(why: string, output: string, logPath: string): string {
+  const lines = output.split('\n').filter((l) => l.trim() !== '');
+  const own = lines.filter((l) => l.startsWith('cclocald: ')).map((l) => l.slice('cclocald: '.length));
+  if (own.length) return `cclocald ${why}: ${own.join('\n  ')}\n(its log: ${logPath})`;
+  if (!lines.length) return `cclocald ${why} without a word; see ${logPath}`;
+  return `cclocald ${why}; what it wrote to ${logPath}:\n${lines.slice(-START_OUTPUT_LINES).join('\n')}`;
 }
 
 export interface StartOutcome { ok: boolean; alreadyRunning: boolean; message: string }
 
-/** A detached `cclocald run` whose output goes to logs/daemon.log; resolves once its socket answers. */
+/** A detached `cclocald run` whose output goes to logs/daemon.log; resolves once its socket
+ *  answers, or as soon as it exits (issue #11: a port in use took 20 s to be told). */
 export async function startDaemonDetached(paths: HomePaths, env: NodeJS.ProcessEnv = process.env): Promise<StartOutcome> {
   if (await socketAnswers(paths.socket)) {
     return { ok: true, alreadyRunning: true, message: `cclocald is already running (pid ${readPidFile(paths.pid) ?? '?'})` };
   }
   mkdirSync(paths.logsDir, { recursive: true, mode: 0o700 });
   const out = openSync(paths.daemonLog, 'a', 0o600);
+  const before = fstatSync(out).size;
   const entry = daemonEntry();
   const child = spawn(process.execPath, [...entry.execArgv, entry.file, 'run'], { detached: true, stdio: ['ignore', out, out], env });
   closeSync(out);
   let exitCode: number | null = null;
-  child.once('exit', (code) => { exitCode = code ?? 1; });
+  const gaveUp = new AbortController();
+  child.once('exit', (code) => {
+    exitCode = code ?? 1;
+    // It lost the lock to a daemon started at the same moment: that one's socket is the answer.
+    const holder = readPidFile(paths.pid);
+    if (holder === null || holder === child.pid || !isProcessAlive(holder)) gaveUp.abort();
+  });
   child.unref();
-  const up = await waitForSocket(paths.home, paths.socket, START_DEADLINE_MS);
+  const up = await waitForSocket(paths.home, paths.socket, START_DEADLINE_MS, gaveUp.signal);
   if (up) return { ok: true, alreadyRunning: false, message: `cclocald started (pid ${readPidFile(paths.pid) ?? child.pid})` };
   const why = exitCode !== null ? `exited with code ${exitCode}` : `did not answer within ${START_DEADLINE_MS / 1000} s`;
-  return { ok: false, alreadyRunning: false, message: `cclocald ${why}; last lines of ${paths.daemonLog}:\n${lastLines(paths.daemonLog, 20)}` };
+  return { ok: false, alreadyRunning: false, message: startFailureMessage(why, appendedSince(paths.daemonLog, before), paths.daemonLog) };
 }
 
 /**

@@ -2,10 +2,12 @@
 // Read once, in run.ts; nothing else in the daemon reads process.env.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { engineSafeEnv } from '../common/credential-env.js';
 import { packageRoot } from '../common/package-root.js';
 import { defaultEngineName, isEngineName } from './engine/kinds.js';
 import { hubCacheDir } from '../common/hf-cache.js';
 import { homeDir, homePaths, type HomePaths } from './protocol/paths.js';
+import { DURATION_BOUNDS, isDurationKey, parseDuration, type DurationKey } from './durations.js';
 import { ENGINE_KIND_NAMES, type EngineKindName } from './protocol/protocol.js';
 
 /** Tunables a person (or a test) may set in config.json; production defaults below. */
@@ -14,7 +16,8 @@ export interface Tunables {
   healthPollMs: number;
   /** How often the HF cache folder is measured for download progress. */
   progressIntervalMs: number;
-  /** Give up a start after this long with neither download progress nor readiness (seed: 240 s). */
+  /** Give up a start after this long with neither download progress nor readiness (seed: 240 s).
+   *  Every *Ms tunable is bounded in durations.ts; the waits that may be "never" hold NEVER. */
   stallTimeoutMs: number;
   /** A download counts as finished after this long without growth. */
   downloadQuietMs: number;
@@ -26,7 +29,7 @@ export interface Tunables {
   stopGraceMs: number;
   /** Prompt-token budget when nothing smaller was decided. */
   defaultContextWindow: number;
-  /** Halving after OOMs stops here: below it Claude Code's own system prompt no longer fits. */
+  /** Halving after OOMs stops here: below it Claude Code cannot work (CONTEXT_FLOOR). */
   contextFloor: number;
   /** The engine's loopback port; 0 lets the daemon pick a free one at each start. */
   enginePort: number;
@@ -50,9 +53,42 @@ export interface Tunables {
   betweenEventsTimeoutMs: number;
   /** A streamed request that waits gets a `ping` event this often; at most 15 s (the contract). */
   pingIntervalMs: number;
+  /** A client's whole request (headers and body) must arrive within this, or its connection closes. */
+  requestTimeoutMs: number;
   /** The engine kind when CCLOCAL_ENGINE does not name one (the contract's default otherwise). */
   engine: EngineKindName;
 }
+
+/**
+ * The smallest window Claude Code can work in, measured, not guessed (test/llama/context-floor.test.ts
+ * measures it again from the captured requests in test/fixtures/claude-requests/ and fails when a
+ * new release outgrows it). With the Qwen2 tokenizer of llama.cpp's bundle, Claude Code 2.1.332's
+ * first request is 4,862 tokens: system prompt 1,526, its 7 tools 2,980, the first user turn with
+ * its reminders 356 (2.1.197: 3,920). A quarter more for tokenizers that split finer (a judgement:
+ * four bytes a token, the rule behind the "about 6K" often quoted, is 22% above this count), plus
+ * one whole answer at cclocal's default budget (8,192 tokens), which the next request carries:
+ * 4,862 × 1.25 + 8,192 = 14,270, rounded up to the next power of two (halving from the 32768
+ * default lands on it exactly). At 4096, Claude Code's first request was already refused.
+ */
+export const CONTEXT_FLOOR = 16384;
+/** The largest window the daemon accepts anywhere (config, setContext, state.json). */
+export const MAX_CONTEXT_WINDOW = 10_000_000;
+/** The least a person may set as the floor (a client that is not Claude Code, or a test). */
+const MIN_CONTEXT_FLOOR = 1024;
+
+type NumberKey = { [K in keyof Tunables]: Tunables[K] extends number ? K : never }[keyof Tunables];
+// Compile-time: every *Ms tunable has its bounds in durations.ts, and every other number its own here.
+DURATION_BOUNDS satisfies Record<Extract<NumberKey, `${string}Ms`>, unknown>;
+
+/** Bounds of the tunables that are counts, not durations. */
+const INTEGER_BOUNDS: Record<Exclude<NumberKey, DurationKey>, { min: number; max: number }> = {
+  crashLoopMax: { min: 1, max: 1000 },
+  defaultContextWindow: { min: MIN_CONTEXT_FLOOR, max: MAX_CONTEXT_WINDOW },
+  contextFloor: { min: MIN_CONTEXT_FLOOR, max: MAX_CONTEXT_WINDOW },
+  enginePort: { min: 0, max: 65535 },
+  endpointConcurrency: { min: 1, max: 64 },
+  queueMax: { min: 1, max: 100_000 },
+};
 
 export const DEFAULT_TUNABLES: Readonly<Tunables> = Object.freeze({
   healthPollMs: 500,
@@ -65,7 +101,7 @@ export const DEFAULT_TUNABLES: Readonly<Tunables> = Object.freeze({
   crashLoopWindowMs: 600_000,
   stopGraceMs: 15_000,
   defaultContextWindow: 32768,
-  contextFloor: 4096,
+  contextFloor: CONTEXT_FLOOR,
   enginePort: 0,
   memoryPollMs: 5000,
   autoload: true,
@@ -77,6 +113,7 @@ export const DEFAULT_TUNABLES: Readonly<Tunables> = Object.freeze({
   firstEventTimeoutMs: 900_000,
   betweenEventsTimeoutMs: 120_000,
   pingIntervalMs: 10_000,
+  requestTimeoutMs: 60_000,
   engine: defaultEngineName(process.platform, process.arch),
 });
 
@@ -93,16 +130,11 @@ export interface Config extends Tunables {
   /** The package root (where ./install.sh puts .venv), found from this file, never from argv[0]. */
   installRoot: string;
   pathVar: string;
-  /** The environment the engine inherits, without Anthropic credentials. */
+  /** The environment the engine inherits, without Claude Code's credentials (engineSafeEnv). */
   engineBaseEnv: Readonly<Record<string, string>>;
 }
 
 export class ConfigError extends Error {}
-
-/** The contract's promise: a waiting stream hears from the endpoint at least every 15 s. */
-const MAX_PING_INTERVAL_MS = 15_000;
-/** Below this a waiting stream would be mostly pings. */
-const MIN_PING_INTERVAL_MS = 10;
 
 function parsePort(raw: string | undefined): number {
   if (raw === undefined || raw === '') return 8000;
@@ -140,16 +172,21 @@ function readTunables(path: string): Tunables {
     } else if (typeof def === 'boolean') {
       if (typeof value !== 'boolean') throw new ConfigError(`${path}: ${key} must be true or false`);
       (out as unknown as Record<string, unknown>)[k] = value;
+    } else if (isDurationKey(k)) {
+      const d = parseDuration(k, value);
+      if ('problem' in d) throw new ConfigError(`${path}: ${d.problem}`);
+      (out as unknown as Record<string, unknown>)[k] = d.ms;
     } else {
-      const min = k === 'enginePort' ? 0 : 1;
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw new ConfigError(`${path}: ${key} must be an integer ≥ ${min}`);
+      const b = INTEGER_BOUNDS[k as Exclude<NumberKey, DurationKey>];
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < b.min || value > b.max) {
+        throw new ConfigError(`${path}: ${key} is ${String(JSON.stringify(value)).slice(0, 60)}; it must be a whole number from ${b.min} to ${b.max}`);
+      }
       (out as unknown as Record<string, unknown>)[k] = value;
     }
   }
-  if (out.pingIntervalMs > MAX_PING_INTERVAL_MS || out.pingIntervalMs < MIN_PING_INTERVAL_MS) {
-    throw new ConfigError(`${path}: pingIntervalMs must be from ${MIN_PING_INTERVAL_MS} to ${MAX_PING_INTERVAL_MS} (a ping at least every 15 s keeps Claude Code's stream watchdogs quiet)`);
+  if (out.contextFloor > out.defaultContextWindow) {
+    throw new ConfigError(`${path}: contextFloor (${out.contextFloor}) is above defaultContextWindow (${out.defaultContextWindow}); lower contextFloor or raise defaultContextWindow`);
   }
-  if (out.contextFloor > out.defaultContextWindow) throw new ConfigError(`${path}: contextFloor is above defaultContextWindow`);
   return out;
 }
 
@@ -172,11 +209,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!isEngineName(env.CCLOCAL_ENGINE)) throw new ConfigError(`CCLOCAL_ENGINE must be one of ${ENGINE_KIND_NAMES.join(', ')}, got "${env.CCLOCAL_ENGINE.slice(0, 100)}"`);
     tunables.engine = env.CCLOCAL_ENGINE;
   }
-  const engineBaseEnv: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) {
-    // A real key must never reach a local server (seed #10), not even through the engine's env.
-    if (v !== undefined && k !== 'ANTHROPIC_API_KEY' && k !== 'ANTHROPIC_AUTH_TOKEN') engineBaseEnv[k] = v;
-  }
+  // A real key must never reach a local server (seed #10), not even through the engine's env.
+  const engineBaseEnv = engineSafeEnv(env);
   return Object.freeze({
     ...tunables,
     paths,

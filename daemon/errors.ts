@@ -41,14 +41,32 @@ export const modelFileMissing = (path: string) =>
 export const portInUse = (port: number) =>
   new DaemonError('port-in-use', `port ${port} on 127.0.0.1 is already in use`, 'free it, or set enginePort in config.json to 0 to let cclocald pick one', { port });
 
-export const engineFailed = (message: string) =>
-  new DaemonError('engine-failed', message, 'read `cclocald logs --engine`, fix the cause, then `cclocald load <model>`');
+export const engineFailed = (message: string, hint = 'read `cclocald logs --engine`, fix the cause, then `cclocald load <model>`') =>
+  new DaemonError('engine-failed', message, hint);
 
 export const cancelled = (why: string) => new DaemonError('cancelled', why);
 
 export const shuttingDown = () => new DaemonError('shutting-down', 'cclocald is shutting down', 'start it again with `cclocald start`');
 
 export const invalidParams = (message: string) => new DaemonError('invalid-params', message);
+
+/** Why the daemon's own step of an engine start failed (a file it could not write, no fds left). */
+export function startFailure(err: unknown, recordPath: string): DaemonError {
+  if (err instanceof DaemonError) return err;
+  const e = err as NodeJS.ErrnoException;
+  const path = typeof e?.path === 'string' ? e.path : recordPath;
+  const folder = path.slice(0, path.lastIndexOf('/')) || '/';
+  const retry = 'then `cclocald load <model>`';
+  if (e?.code === 'ENOSPC' || e?.code === 'EDQUOT') return new DaemonError('disk-full', `the disk is full: cannot write ${path}`, `free some space on the disk that holds ${folder} (\`df -h ${folder}\`), ${retry}`, { path });
+  if (e?.code === 'EACCES' || e?.code === 'EPERM' || e?.code === 'EROFS') return new DaemonError('engine-failed', `cannot write ${path} (${e.code}), so the engine was not started`, `make ${folder} writable by you (\`chmod u+w ${folder}\`), ${retry}`, { path });
+  if (e?.code === 'EMFILE' || e?.code === 'ENFILE' || e?.code === 'EAGAIN') return new DaemonError('engine-failed', `the engine was not started: no file descriptors or processes left (${e.code})`, `close what holds cclocald's port open, or raise the limit (\`ulimit -n\`), ${retry}`);
+  const text = typeof err === 'string' ? err : (e?.message ?? String(err));
+  return new DaemonError('engine-failed', `the engine was not started: ${text.trim().slice(-500) || 'it could not be spawned'}`, `read \`cclocald logs --engine\`, ${retry}`);
+}
+
+/** The engine itself said its disk is full (a download or a cache write). */
+export const engineDiskFull = (model: string) =>
+  new DaemonError('disk-full', `the disk is full: the engine for ${model} could not write what it needs`, 'free some space (the model cache and $CCLOCAL_HOME), then `cclocald load <model>`');
 
 export const diskFull = (path: string) =>
   new DaemonError('disk-full', `no space left to write ${path}`, 'free some disk space; nothing was lost, the previous file is intact');

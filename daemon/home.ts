@@ -1,8 +1,12 @@
-// $CCLOCAL_HOME: folder modes, the pid-file lock (one daemon per home), stale socket removal.
-import { chmodSync, closeSync, mkdirSync, openSync, statSync, unlinkSync, writeSync } from 'node:fs';
+// $CCLOCAL_HOME: who may use it, folder modes, the pid-file lock (one daemon per home), stale
+// socket removal.
+import { chmodSync, closeSync, mkdirSync, openSync, realpathSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { isDaemonOfHome } from '../common/daemon-command.js';
+import { homeProblem } from '../common/home-safety.js';
 import { isProcessAlive } from '../common/process-alive.js';
 import { readPidFile } from '../common/spawn-daemon.js';
 import { socketAnswers } from '../common/wait-for.js';
+import { processFacts } from './platform/ps.js';
 import type { HomePaths } from './protocol/paths.js';
 
 /** A booting daemon may hold the lock this long before its socket answers (tsx + imports on a slow disk). */
@@ -14,13 +18,32 @@ export class AlreadyRunningError extends Error {
   }
 }
 
+/** A home that cannot be used: the reason and the fix, printed as they are (no stack). */
+export class HomeError extends Error {
+  constructor(readonly reason: string, readonly fix: string) {
+    super(`${reason}; ${fix}`);
+  }
+}
 
-/** Creates the home 0700 (and tightens an existing one we own), plus logs/. */
+/** Creates the home 0700, refuses one another user could change (common/home-safety.ts),
+ *  tightens ours to 0700 (only read and search bits can be left to remove), and makes logs/. */
 export function prepareHome(paths: HomePaths): void {
-  mkdirSync(paths.home, { recursive: true, mode: 0o700 });
-  const st = statSync(paths.home);
-  if ((st.mode & 0o777) !== 0o700 && st.uid === process.getuid?.()) chmodSync(paths.home, 0o700);
-  mkdirSync(paths.logsDir, { recursive: true, mode: 0o700 });
+  makeFolder(paths.home);
+  const problem = homeProblem(paths.home);
+  if (problem) throw new HomeError(problem.reason, problem.fix);
+  const real = realpathSync(paths.home);
+  if ((statSync(real).mode & 0o777) !== 0o700) chmodSync(real, 0o700);
+  makeFolder(paths.logsDir);
+}
+
+function makeFolder(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' : e.code === 'ENOTDIR' || e.code === 'EEXIST' ? 'a file stands where a folder must be' : e.code ?? e.message;
+    throw new HomeError(`cannot create ${e.path ?? dir} (${why})`, 'set CCLOCAL_HOME to a folder you can write (the default is ~/.cclocal)');
+  }
 }
 
 /** The pid in a pid file, or null. */
@@ -44,13 +67,24 @@ export async function claimHome(paths: HomePaths, nowMs: () => number = Date.now
     }
     const holder = readPid(paths.pid);
     if (holder !== null && holder !== process.pid && isProcessAlive(holder)) {
-      const young = nowMs() - fileMtimeMs(paths.pid) < START_LOCK_MAX_HOLD_MS;
-      if (young || (await socketAnswers(paths.socket))) throw new AlreadyRunningError(holder);
+      // Booting: a young pid file whose holder is a cclocald of this home, not whatever got a
+      // dead daemon's pid (issue #11: that blocked every start for START_LOCK_MAX_HOLD_MS).
+      const booting = nowMs() - fileMtimeMs(paths.pid) < START_LOCK_MAX_HOLD_MS && (await isDaemonOf(holder, paths.home));
+      if (booting || (await socketAnswers(paths.socket))) throw new AlreadyRunningError(holder);
     }
     // Dead holder, unreadable file, or a recycled pid that neither answers nor is booting: stale.
     try { unlinkSync(paths.pid); } catch { /* another claimant removed it first */ }
   }
   throw new Error(`could not claim ${paths.pid}: it keeps reappearing`);
+}
+
+async function isDaemonOf(pid: number, home: string): Promise<boolean> {
+  const facts = await processFacts(pid, 'CCLOCAL_HOME', process.platform === 'darwin' ? 'darwin' : 'linux');
+  return isDaemonOfHome(facts, (dir) => sameFolder(dir, home));
+}
+
+function sameFolder(a: string, b: string): boolean {
+  try { return realpathSync(a) === realpathSync(b); } catch { return a === b; }
 }
 
 function fileMtimeMs(path: string): number {

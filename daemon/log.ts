@@ -1,13 +1,13 @@
 // The root pino logger: JSON lines to logs/daemon.log, and a pretty copy on a terminal.
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { CREDENTIAL_VARS } from '../common/credential-env.js';
 import { LogFile } from './log-file.js';
 
 // Keys and prompts never reach a log line, whatever object is logged by mistake.
 export const REDACT_PATHS = [
   'apiKey', '*.apiKey', 'headers["x-api-key"]', '*.headers["x-api-key"]', 'headers.authorization',
-  '*.headers.authorization', 'env.ANTHROPIC_API_KEY', 'env.ANTHROPIC_AUTH_TOKEN', '*.env.ANTHROPIC_API_KEY',
-  '*.env.ANTHROPIC_AUTH_TOKEN', 'body', '*.body',
+  '*.headers.authorization', ...CREDENTIAL_VARS.flatMap((k) => [`env.${k}`, `*.env.${k}`]), 'body', '*.body',
 ];
 
 export interface RootLog {

@@ -16,8 +16,11 @@ export interface PreflightInputs {
   cachedBytes: number;
   /** The catalog's estimate; 0 for a custom id. */
   catalogBytes: number;
-  /** The window that would be used without a decision. */
+  /** The window the model would load with now: an earlier decision, else the default. */
   contextWindow: number;
+  /** The model's default window, where a recommendation starts (never from an earlier shrink,
+   *  which would halve the remembered window again at each load). */
+  defaultContextWindow: number;
   contextFloor: number;
 }
 
@@ -30,7 +33,7 @@ export function preflight(i: PreflightInputs): PreflightResult {
   const tight = i.totalBytes > 0 && modelBytes > 0 && headroomBytes < TIGHT_HEADROOM_BYTES;
   const recommend: PreflightResult['recommend'] = {};
   if (tight) {
-    const halved = Math.max(i.contextFloor, Math.floor(i.contextWindow / 2));
+    const halved = Math.max(i.contextFloor, Math.floor(i.defaultContextWindow / 2));
     if (halved < i.contextWindow) recommend.contextWindow = halved;
     const target = Math.floor(i.totalBytes / MIB) - OS_RESERVE_MB;
     if (target > 0 && i.wiredLimitMb < target) recommend.wiredLimitMb = target;

@@ -1,14 +1,16 @@
 // `cclocald run`: claim the home, build the parts, listen, wire signals. Teardown is one ordered
 // function with one deadline and a backstop timer.
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { AlreadyRunningError, claimHome, prepareHome, removeStaleSocket, type HomeLock } from './home.js';
+import { AlreadyRunningError, claimHome, HomeError, prepareHome, removeStaleSocket, type HomeLock } from './home.js';
 import { createRootLog, type RootLog } from './log.js';
 import { createAttachFile } from './attach-file.js';
 import { revertWiredLimit } from './wired-limit.js';
 import { startEndpoint, type Endpoint } from './endpoint/http-server.js';
 import { createNotifier } from './notify.js';
 import { engineKind } from './engine/kinds.js';
-import { assertSocketPathFits, SocketPathTooLongError } from './protocol/paths.js';
+import { KILL_WAIT_MS } from './engine/engine-process.js';
+import { connectionCap, openFilesSoftLimit } from './platform/open-files.js';
+import { assertSocketPathFits, homeDir, homePaths, SocketPathTooLongError } from './protocol/paths.js';
 import { PROTOCOL_VERSION, type DaemonEvent } from './protocol/protocol.js';
 import { recoverOrphanEngine } from './recover.js';
 import { createRpcServer } from './rpc/methods.js';
@@ -20,15 +22,19 @@ import { VERSION } from './version.js';
 
 /** Beyond the engine's own stop grace, what teardown may take before the backstop forces exit. */
 const TEARDOWN_SLACK_MS = 5000;
+/** How long open answers get to receive their "cclocald is stopping" error before connections close. */
+const STOP_DRAIN_MS = 2000;
 
 export async function runDaemon(): Promise<number> {
   let config: Config;
   try {
+    // The home first: config.json names executables, so it is read only from a home that is
+    // this user's alone.
+    prepareHome(homePaths(homeDir()));
     config = loadConfig();
     assertSocketPathFits(config.paths.socket, config.platform);
-    prepareHome(config.paths);
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof SocketPathTooLongError) {
+    if (err instanceof ConfigError || err instanceof SocketPathTooLongError || err instanceof HomeError) {
       process.stderr.write(`cclocald: ${err.message}\n`);
       return 1;
     }
@@ -49,30 +55,36 @@ export async function runDaemon(): Promise<number> {
   const log = root.log.child({ mod: 'daemon' });
   const startedAt = Date.now();
   let sock: SocketServer | null = null;
-  const listeners = new Set<(e: DaemonEvent) => void>();
   const attachFile = createAttachFile({ path: config.paths.attachScript, endpointUrl: `http://127.0.0.1:${config.port}`, log });
   attachFile.remove(); // a file left by a daemon that died hard describes nothing now
   const emit = (e: Omit<DaemonEvent, 'at'>) => {
     const event = { ...e, at: new Date().toISOString() } as DaemonEvent;
     sock?.broadcast(event);
-    for (const l of listeners) l(event);
     attachFile.refresh(supervisor.view());
   };
   const persisted = loadState(config.paths.state);
   const notifier = createNotifier({ platform: config.platform, enabled: config.notify, log: root.log.child({ mod: 'notify' }) });
-  const supervisor = new Supervisor({ config, log: root.log.child({ mod: 'supervisor' }), emit, notifier, persisted, engines: engineKind });
+  // The endpoint is made after the supervisor; no run can end before it exists.
+  let endpointRef: Endpoint | null = null;
+  const supervisor = new Supervisor({
+    config, log: root.log.child({ mod: 'supervisor' }), emit, notifier, persisted, engines: engineKind,
+    onRunEnded: (gen, end) => endpointRef?.runEnded(gen, end),
+  });
 
+  const fdLimit = await openFilesSoftLimit(config.platform);
+  if (fdLimit !== null && fdLimit < 1024) log.warn({ fdLimit, connections: connectionCap(fdLimit) }, 'the open-files limit is low; raise it (ulimit -n 8192) before starting cclocald for more client connections');
   let endpoint: Endpoint;
   try {
     endpoint = await startEndpoint({
       port: config.port, concurrency: config.endpointConcurrency, queueMax: config.queueMax, queueTimeoutMs: config.queueTimeoutMs,
       firstEventTimeoutMs: config.firstEventTimeoutMs, betweenEventsTimeoutMs: config.betweenEventsTimeoutMs, pingIntervalMs: config.pingIntervalMs,
+      requestTimeoutMs: config.requestTimeoutMs, maxConnections: connectionCap(fdLimit),
       awaitReady: (notGen, signal) => supervisor.awaitReady(notGen, signal),
       reportWedged: (gen, detail) => void supervisor.reportWedged(gen, detail).catch((err: Error) => log.error({ err }, 'wedge restart failed')),
       engineView: () => supervisor.view(),
-      onEvent: (l) => { listeners.add(l); return () => listeners.delete(l); },
       log: root.log.child({ mod: 'endpoint' }),
     });
+    endpointRef = endpoint;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'EADDRINUSE' ? 'the port is in use; stop what holds it (lsof -iTCP:' + config.port + ') or set CCLOCAL_PORT to a free port' : (err as Error).message;
@@ -83,6 +95,9 @@ export async function runDaemon(): Promise<number> {
   }
 
   let stopping: Promise<void> | null = null;
+  // launchd's KeepAlive {SuccessfulExit: false} and systemd's Restart=on-failure restart only a
+  // daemon that exits non-zero: a fatal error must never end in 0.
+  let exitCode = 0;
   let finished!: () => void;
   const done = new Promise<void>((r) => { finished = r; });
   const stop = (reason: string): Promise<void> => {
@@ -91,11 +106,13 @@ export async function runDaemon(): Promise<number> {
       const backstop = setTimeout(() => {
         log.error({ reason }, 'teardown stalled; forcing exit');
         process.exit(1);
-      }, config.stopGraceMs + TEARDOWN_SLACK_MS);
+      }, STOP_DRAIN_MS + config.stopGraceMs + KILL_WAIT_MS + TEARDOWN_SLACK_MS);
       backstop.unref();
       try {
-        await endpoint.close();            // no new requests; open streams end
         attachFile.remove();               // the warm path must not point at a daemon going away
+        // A client cut off next (a load waiting for its model) knows why.
+        sock?.broadcast({ type: 'stopping', reason, at: new Date().toISOString() });
+        await endpoint.close(STOP_DRAIN_MS); // no new requests; open answers told why they end
         await supervisor.shutdown();       // engine: SIGTERM to its group, SIGKILL after the grace
         await revertWiredLimit(config.paths.home, log, notifier);
         await sock?.close();               // the final state event has gone out by now
@@ -114,10 +131,15 @@ export async function runDaemon(): Promise<number> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGHUP', () => root.reopen());
-  process.on('uncaughtException', (err) => {
-    log.fatal({ err }, 'uncaught exception');
-    void stop('uncaught exception');
-  });
+  const fatal = (err: unknown, what: string) => {
+    exitCode = 1;
+    // Said on stderr too: the log may be the very thing that cannot be written.
+    process.stderr.write(`cclocald: ${what}: ${(err as Error)?.stack ?? String(err)}\n`);
+    try { log.fatal({ err }, what); } catch { /* the log is gone as well */ }
+    void stop(what);
+  };
+  process.on('uncaughtException', (err) => fatal(err, 'uncaught exception'));
+  process.on('unhandledRejection', (err) => fatal(err, 'unhandled rejection'));
 
   const rpc = createRpcServer({
     supervisor,
@@ -125,6 +147,7 @@ export async function runDaemon(): Promise<number> {
     engineEnv: config.engineBaseEnv,
     platform: config.platform,
     contextFloor: config.contextFloor,
+    defaultContextWindow: config.defaultContextWindow,
     log: root.log.child({ mod: 'rpc' }),
     requestShutdown: (reason) => setImmediate(() => void stop(reason)),
     afterUnload: () => revertWiredLimit(config.paths.home, log, notifier),
@@ -156,5 +179,5 @@ export async function runDaemon(): Promise<number> {
     supervisor.load(again.model, again).catch((err: Error) => log.warn({ err: err.message }, 'autoload failed'));
   }
   await done;
-  return 0;
+  return exitCode;
 }

@@ -1,6 +1,7 @@
 // What the daemon remembers across its own restarts: the model to keep warm and the context
 // window decided for each model (an OOM shrink holds until a person raises it with setContext).
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, unlinkSync } from 'node:fs';
+import { writeFileAtomic } from '../common/atomic-write.js';
 import { ENGINE_KIND_NAMES, type EngineKindName } from './protocol/protocol.js';
 
 export interface PersistedState {
@@ -23,6 +24,11 @@ export interface EngineRecord {
   port: number;
   bin: string;
   startedAt: string;
+  /** The run's part of the owner mark in the engine's environment (engine/owner-mark.ts); records
+   *  without one name no process provably ours. */
+  runId?: string;
+  /** The process's start stamp (platform/ps.ts): a recycled pid has another. */
+  processStart?: string | null;
 }
 
 function readJson<T>(path: string): T | null {
@@ -34,17 +40,9 @@ export function writeJsonAtomic(path: string, value: unknown): void {
   writeTextAtomic(path, JSON.stringify(value, null, 2) + '\n');
 }
 
-/** Mode 0600, created afresh (never written through a link left in its place), then renamed. */
+/** Mode 0600, through common/atomic-write.ts (never written through a link left in its place). */
 export function writeTextAtomic(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    try { unlinkSync(tmp); } catch { /* none left by an earlier run */ }
-    writeFileSync(tmp, text, { mode: 0o600, flag: 'wx' });
-    renameSync(tmp, path);
-  } catch (err) {
-    try { unlinkSync(tmp); } catch { /* never written */ }
-    throw err;
-  }
+  writeFileAtomic(path, text, 0o600);
 }
 
 export function loadState(path: string): PersistedState {

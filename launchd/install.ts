@@ -1,9 +1,11 @@
 // `cclocald install | uninstall`: the login service file, written atomically, and the launchctl
 // or systemctl commands, all through daemon/platform. --dry-run prints the file and every command
 // and touches nothing.
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../common/atomic-write.js';
 import { packageRoot } from '../common/package-root.js';
+import { journalctl } from '../daemon/platform/journalctl.js';
 import { launchctl } from '../daemon/platform/launchctl.js';
 import { systemctl } from '../daemon/platform/systemctl.js';
 import { shQuote } from '../common/attach-env.js';
@@ -90,8 +92,9 @@ export function uninstallPlan(platform: Platform, userHome: string, uid: number)
     steps: [
       run('systemctl', systemctl.argv.disableNow(SYSTEMD_UNIT), true),
       { kind: 'remove', file },
-      // After the removal, so that systemd forgets the unit.
-      run('systemctl', systemctl.argv.daemonReload()),
+      // After the removal, so that systemd forgets the unit; with no user session there is
+      // nothing to forget (and `cclocald uninstall` is how one gets rid of the unit there).
+      run('systemctl', systemctl.argv.daemonReload(), true),
     ],
   };
 }
@@ -113,32 +116,58 @@ function shArg(a: string): string {
   return /^[\w@%+=:,./-]+$/.test(a) ? a : shQuote(a);
 }
 
-function writeAtomic(file: string, content: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, content, { mode: 0o644 });
-  renameSync(tmp, file);
-}
+const RUN = { launchctl: launchctl.run, systemctl: systemctl.run, journalctl: journalctl.run };
 
-/** Carries the plan out; returns the failures a person must see. */
+/** Carries the plan out up to the first step that fails; returns the failures a person must see. */
 export async function applyPlan(plan: ServicePlan, waitDaemonGone: () => Promise<void>): Promise<string[]> {
   const failures: string[] = [];
   if (plan.content !== null) {
     for (const d of plan.dirs) mkdirSync(d, { recursive: true });
-    writeAtomic(plan.file, plan.content);
+    writeFileAtomic(plan.file, plan.content, 0o644);
   }
   for (const s of plan.steps) {
     if (s.kind === 'remove') { rmSync(s.file, { force: true }); continue; }
     if (s.kind === 'waitDaemonGone') { await waitDaemonGone(); continue; }
-    const r = await (s.program === 'launchctl' ? launchctl.run(s.argv) : systemctl.run(s.argv));
+    const r = await RUN[s.program](s.argv);
     if (r.missing) {
       // No service manager, no service: leave no file behind that claims one.
       if (plan.content !== null) rmSync(plan.file, { force: true });
       failures.push(`${s.program} is not installed on this machine`);
       break;
     }
-    if (!r.ok && !s.mayFail) failures.push(`${s.program} ${s.argv.join(' ')} failed: ${(r.stderr || r.stdout).trim() || `exit ${r.exitCode}`}`);
+    if (!r.ok && !s.mayFail) {
+      failures.push(`${s.program} ${s.argv.join(' ')} failed: ${(r.stderr || r.stdout).trim() || `exit ${r.exitCode}`}`);
+      break; // the steps after it build on it
+    }
   }
   return failures;
+}
+
+/** Enough of a journal or a log to show the daemon's own last words. */
+const DIAGNOSIS_LINES = 20;
+
+/** What the service manager says about the service: the commands whose output tells why it is
+ *  not running (systemd: its status and journal; launchd: `launchctl print`). */
+export function diagnosisCommands(platform: Platform, uid: number): Array<{ program: keyof typeof RUN; argv: string[] }> {
+  if (platform === 'darwin') return [{ program: 'launchctl', argv: launchctl.argv.print(uid, LAUNCHD_LABEL) }];
+  return [{ program: 'systemctl', argv: systemctl.argv.status(SYSTEMD_UNIT) }, { program: 'journalctl', argv: journalctl.argv.unitTail(SYSTEMD_UNIT, DIAGNOSIS_LINES) }];
+}
+
+/** Each diagnosis command with its output indented under it (and launchd's log of the daemon's
+ *  stderr), for a person to read. */
+export async function diagnose(platform: Platform, uid: number, userHome: string): Promise<string> {
+  const parts: string[] = [];
+  for (const c of diagnosisCommands(platform, uid)) {
+    const r = await RUN[c.program](c.argv);
+    const out = r.missing ? `(${c.program} is not installed)` : `${r.stdout}\n${r.stderr}`.trim() || `(nothing; exit ${r.exitCode})`;
+    parts.push(`${c.program} ${c.argv.join(' ')}:`, ...out.split('\n').slice(-DIAGNOSIS_LINES).map((l) => `  ${l}`));
+  }
+  if (platform === 'darwin') {
+    const err = join(launchdLogDir(userHome), 'cclocald.err.log');
+    const tail = existsSync(err) ? readFileSync(err, 'utf8').trimEnd().split('\n').slice(-DIAGNOSIS_LINES) : ['(none yet)'];
+    parts.push(`${err}:`, ...tail.map((l) => `  ${l}`));
+  }
+  return parts.join('\n');
 }
 
 export function isInstalled(platform: Platform, userHome: string): string | null {

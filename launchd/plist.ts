@@ -1,7 +1,7 @@
 // The LaunchAgent, built by hand with the `plist` package. Pure: spec in, plist text out.
 // Keys follow launchd.plist(5).
 import { build, type PlistValue } from 'plist';
-import { LAUNCHD_LABEL, type ServiceSpec } from './service-spec.js';
+import { LAUNCHD_LABEL, OPEN_FILES_SOFT_LIMIT, type ServiceSpec } from './service-spec.js';
 
 export function plistPath(userHome: string): string {
   return `${userHome}/Library/LaunchAgents/${LAUNCHD_LABEL}.plist`;
@@ -30,6 +30,9 @@ export function agentObject(s: ServiceSpec): Record<string, PlistValue> {
     WorkingDirectory: s.userHome,
     // launchd SIGKILLs after this; the daemon needs it to stop the engine cleanly first.
     ExitTimeOut: s.stopTimeoutS,
+    // launchd's default soft limit is 256 files; every client connection, engine connection and
+    // log holds one, and Node has no setrlimit of its own to raise it.
+    SoftResourceLimits: { NumberOfFiles: OPEN_FILES_SOFT_LIMIT },
   };
 }
 

@@ -4,6 +4,11 @@
 
 export const LAUNCHD_LABEL = 'dev.cclocal.cclocald';
 export const SYSTEMD_UNIT = 'cclocald.service';
+/** The soft open-files limit the launchd agent asks for (launchd's default is 256). Node raises
+ *  its own soft limit to the hard one as it starts (node.cc, PlatformInit), so this matters only
+ *  where the hard limit is the low one; systemd user units keep their own (a LimitNOFILE above
+ *  the user manager's hard limit would keep the unit from starting at all). */
+export const OPEN_FILES_SOFT_LIMIT = 8192;
 
 export interface ServiceSpec {
   /** Absolute path of node (process.execPath of the installing command). */

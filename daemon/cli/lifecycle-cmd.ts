@@ -1,6 +1,6 @@
 // `cclocald start | stop | restart` without a login service: a detached `cclocald run`, and the
 // `shutdown` method over the socket.
-import { prepareHome, readPid } from '../home.js';
+import { HomeError, prepareHome, readPid } from '../home.js';
 import { startDaemonDetached } from '../../common/spawn-daemon.js';
 import { connectDaemon, DaemonUnavailableError } from '../protocol/connect.js';
 import type { HomePaths } from '../protocol/paths.js';
@@ -12,7 +12,12 @@ import { waitForGone } from '../../common/wait-for.js';
 const STOP_DEADLINE_MS = 30_000;
 
 export async function startDetached(paths: HomePaths): Promise<{ ok: boolean; message: string }> {
-  prepareHome(paths);
+  try {
+    prepareHome(paths);
+  } catch (err) {
+    if (err instanceof HomeError) return { ok: false, message: `cclocald: ${err.message}` };
+    throw err;
+  }
   return startDaemonDetached(paths);
 }
 

@@ -1,8 +1,8 @@
 // `cclocald install | uninstall`, and start/stop/restart through the login service when it is
 // installed, so that launchd's or systemd's view of the daemon stays true.
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { applyPlan, describePlan, installPlan, isInstalled, serviceSpec, uninstallPlan, type Platform } from '../../launchd/install.js';
+import { applyPlan, describePlan, diagnose, installPlan, isInstalled, serviceSpec, uninstallPlan, type Platform, type ServicePlan } from '../../launchd/install.js';
 import { LAUNCHD_LABEL, SYSTEMD_UNIT } from '../../launchd/service-spec.js';
 import { launchctl, parsePrint } from '../platform/launchctl.js';
 import { systemctl } from '../platform/systemctl.js';
@@ -50,12 +50,25 @@ export async function installCommand(o: { dryRun?: boolean; platform?: Platform 
     process.stdout.write(`${r.message} (the login service takes over)\n`);
   }
   const failures = await applyPlan(plan, () => daemonGone(paths));
-  if (failures.length) { for (const f of failures) process.stderr.write(`cclocald: ${f}\n`); return 1; }
-  process.stdout.write(`installed ${plan.file}\n`);
+  // Checked, not assumed (issue #11): without a user session every systemctl --user call fails,
+  // and a service manager may also accept every call and start nothing.
+  const up = failures.length === 0 && (await waitForSocket(paths.home, paths.socket, START_DEADLINE_MS));
+  if (!up) return undoInstall(plan, failures, paths);
+  process.stdout.write(`installed ${plan.file}\ncclocald is running under the login service\n`);
   if (platform === 'linux') process.stdout.write('to keep it running when you are logged out: loginctl enable-linger $USER (see README)\n');
-  const up = await waitForSocket(paths.home, paths.socket, START_DEADLINE_MS);
-  process.stdout.write(up ? 'cclocald is running under the login service\n' : `the service did not bring cclocald up within ${START_DEADLINE_MS / 1000} s; see \`cclocald status\`\n`);
-  return up ? 0 : 1;
+  return 0;
+}
+
+/** The service did not bring the daemon up: say why, in the service manager's words, and take
+ *  back all that install did, so that no unit is left to refuse every later start. */
+async function undoInstall(plan: ServicePlan, failures: string[], paths: HomePaths): Promise<number> {
+  const why = failures.length ? failures.join('; ') : `it did not bring cclocald up within ${START_DEADLINE_MS / 1000} s`;
+  process.stderr.write(`cclocald: the login service did not start: ${why}\n${await diagnose(plan.platform, uid(), homedir())}\n`);
+  await applyPlan(uninstallPlan(plan.platform, homedir(), uid()), () => daemonGone(paths));
+  rmSync(plan.file, { force: true }); // also when the service manager could not be reached at all
+  process.stderr.write(`cclocald: nothing is left installed (${plan.file} removed); cclocal starts cclocald without the service (\`cclocald start\`)\n`);
+  if (plan.platform === 'linux') process.stderr.write(`  hint: systemd user services need a user session: most containers and WSL have none, and an ssh login keeps one only with \`loginctl enable-linger $USER\`\n`);
+  return 1;
 }
 
 export async function uninstallCommand(o: { dryRun?: boolean; platform?: Platform }, stopStandalone: (p: HomePaths) => Promise<{ ok: boolean; message: string }>): Promise<number> {
@@ -71,6 +84,10 @@ export async function uninstallCommand(o: { dryRun?: boolean; platform?: Platfor
   process.stdout.write(`removed ${plan.file}\n`);
   return failures.length ? 1 : 0;
 }
+
+/** Where the service cannot run (no user session: a container, WSL, ssh without lingering), every
+ *  start goes through it and fails until it is removed (issue #11). */
+const WITHOUT_SERVICE = '\n  hint: if the login service cannot run here, remove it with `cclocald uninstall`: cclocal then starts cclocald itself';
 
 /** start/stop/restart through the service; null when no service is installed. */
 export async function serviceAction(action: 'start' | 'stop' | 'restart'): Promise<{ ok: boolean; message: string } | null> {
@@ -89,12 +106,12 @@ export async function serviceAction(action: 'start' | 'stop' | 'restart'): Promi
     if (action !== 'stop') await systemctl.run(systemctl.argv.resetFailed(SYSTEMD_UNIT));
     r = await systemctl.run(action === 'start' ? systemctl.argv.start(SYSTEMD_UNIT) : action === 'stop' ? systemctl.argv.stop(SYSTEMD_UNIT) : systemctl.argv.restart(SYSTEMD_UNIT));
   }
-  if (!r.ok) return { ok: false, message: `the login service refused to ${action}: ${(r.stderr || r.stdout).trim() || `exit ${r.exitCode}`}` };
+  if (!r.ok) return { ok: false, message: `the login service refused to ${action}: ${(r.stderr || r.stdout).trim() || `exit ${r.exitCode}`}${WITHOUT_SERVICE}` };
   if (action === 'stop') return { ok: true, message: `cclocald stopped (${SYSTEMD_UNIT})` };
   // After a restart the old daemon may still answer for a moment: wait for a new pid.
   const isNew = async () => (action === 'start' || readPidFile(paths.pid) !== before) && (await socketAnswers(paths.socket));
   const up = await waitForChange(paths.home, isNew, START_DEADLINE_MS);
-  return up ? { ok: true, message: `cclocald ${action === 'start' ? 'started' : 'restarted'} by the login service` } : { ok: false, message: `the login service did not bring cclocald up within ${START_DEADLINE_MS / 1000} s` };
+  return up ? { ok: true, message: `cclocald ${action === 'start' ? 'started' : 'restarted'} by the login service` } : { ok: false, message: `the login service did not bring cclocald up within ${START_DEADLINE_MS / 1000} s${WITHOUT_SERVICE}` };
 }
 
 /** One line for `cclocald status`: installed or not, which file, loaded and running. */

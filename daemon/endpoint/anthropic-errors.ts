@@ -53,4 +53,6 @@ export function engineErrorEvent(data: string): string {
   return errorEvent(type, `the local engine: ${message}`);
 }
 
-export const promptTooLong = (tokens: number, max: number) => `prompt is too long: ${tokens} tokens > ${max} maximum`;
+/** Anthropic's words, which Claude Code reads the numbers from and compacts on; a window below
+ *  the model's default adds after them what it is and how to raise it (common/window-note.ts). */
+export const promptTooLong = (tokens: number, max: number, note?: string | null) => `prompt is too long: ${tokens} tokens > ${max} maximum${note ? `; ${note}` : ''}`;

@@ -3,11 +3,15 @@
 // this sits on every token's path, so no framework.
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { NEVER } from '../durations.js';
 import { DaemonError } from '../errors.js';
-import type { DaemonEvent, EngineState } from '../protocol/protocol.js';
-import type { ReadyEngine } from '../supervisor/supervisor.js';
+import type { EngineState } from '../protocol/protocol.js';
+import type { ReadyEngine, RunEnd } from '../supervisor/supervisor.js';
+import { RunEnds } from './run-ends.js';
+import { STOPPING_MESSAGE } from './relay.js';
 import { engineErrorMessage, errorBody, typeForStatus, type AnthropicErrorType } from './anthropic-errors.js';
 import { engineAgent } from './engine-connection.js';
+import { isLoopbackHost, isLoopbackOrigin } from './loopback-host.js';
 import { handleMessages, engineHeaders, NO_RETRY, type MessagesDeps } from './messages.js';
 import { RequestQueue } from './queue.js';
 import { shapeForEngine } from './request-rewrite.js';
@@ -16,7 +20,7 @@ import { newStats, type EndpointStats } from './stats.js';
 
 /** Largest request body accepted (a long Claude Code session with big tool results is a few MB). */
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
-/** How long a broken request waits for the supervisor to name the crash. */
+/** How long a broken request waits for the supervisor to say how the run ended. */
 const CRASH_NOTICE_MS = 3000;
 /** The engine's tokenizer answers in well under a second even for a long session (it skips the
  *  generation lock); past this the count is given up and the engine sees the request. */
@@ -28,40 +32,37 @@ export interface EndpointOptions {
   port: number;
   concurrency: number;
   queueMax: number;
+  /** These three may be NEVER (durations.ts): no limit. */
   queueTimeoutMs: number;
   firstEventTimeoutMs: number;
   betweenEventsTimeoutMs: number;
   pingIntervalMs: number;
+  /** A client's whole request (headers and body) must arrive within this. */
+  requestTimeoutMs: number;
+  /** Client connections taken at once (sized by the open-files limit). */
+  maxConnections: number;
   awaitReady(notGen: number | undefined, signal?: AbortSignal): Promise<ReadyEngine>;
   reportWedged(gen: number, detail: string): void;
   engineView(): { state: EngineState; model: string | null; contextWindow: number };
-  onEvent(listener: (e: DaemonEvent) => void): () => void;
   log: Logger;
 }
 
 export interface Endpoint {
   url: string;
   stats(): EndpointStats;
-  close(): Promise<void>;
-}
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
-
-function hostnameOf(hostHeader: string): string {
-  if (hostHeader.startsWith('[')) return hostHeader.slice(0, hostHeader.indexOf(']') + 1).toLowerCase();
-  return hostHeader.split(':')[0]!.toLowerCase();
+  /** The supervisor ended engine run `gen` (a crash, an unload, a swap): the words a client mid-answer hears. */
+  runEnded(gen: number, end: RunEnd): void;
+  /** Stops taking requests; each open answer ends with an error event that says cclocald is
+   *  stopping and each waiting request gets 503, given up to `drainMs` to be written. */
+  close(drainMs: number): Promise<void>;
 }
 
 /** DNS rebinding and browser pages: only loopback names, and no foreign Origin. */
 export function refusal(req: IncomingMessage): string | null {
   const host = req.headers.host;
-  if (host !== undefined && !LOOPBACK_HOSTS.has(hostnameOf(host))) return `Host ${host} is not a loopback name`;
+  if (host !== undefined && !isLoopbackHost(host)) return `Host ${host} is not a loopback name`;
   const origin = req.headers.origin;
-  if (origin !== undefined) {
-    let ok = false;
-    try { ok = LOOPBACK_HOSTS.has(new URL(origin).hostname.toLowerCase()) || LOOPBACK_HOSTS.has(`[${new URL(origin).hostname}]`); } catch { ok = false; }
-    if (!ok) return `Origin ${origin} is not allowed`;
-  }
+  if (origin !== undefined && !isLoopbackOrigin(origin)) return `Origin ${origin} is not allowed`;
   return null;
 }
 
@@ -109,22 +110,8 @@ function askEngineToCount(engine: ReadyEngine, body: string, headers: Record<str
 export async function startEndpoint(o: EndpointOptions): Promise<Endpoint> {
   const queue = new RequestQueue(o.concurrency, o.queueMax);
   const stats = newStats();
-  let lastCrash: { atMs: number; reason: string } | null = null;
-  const crashWaiters = new Set<(reason: string) => void>();
-  o.onEvent((e) => {
-    if (e.type !== 'crash') return;
-    lastCrash = { atMs: Date.parse(e.at), reason: e.reason };
-    for (const w of crashWaiters) w(e.reason);
-    crashWaiters.clear();
-  });
-  const crashReasonSince = (sinceMs: number): Promise<string | null> => {
-    if (lastCrash && lastCrash.atMs >= sinceMs - 50) return Promise.resolve(lastCrash.reason);
-    return new Promise((resolve) => {
-      const t = setTimeout(() => { crashWaiters.delete(done); resolve(null); }, CRASH_NOTICE_MS);
-      const done = (reason: string) => { clearTimeout(t); resolve(reason); };
-      crashWaiters.add(done);
-    });
-  };
+  const runEnds = new RunEnds(CRASH_NOTICE_MS);
+  const stopping = new AbortController();
   const countTokens = async (engine: ReadyEngine, body: string, gone: AbortSignal): Promise<number> => {
     // Counting is a guard, not a gate: if the engine cannot count, let it see the request.
     const r = await askEngineToCount(engine, body, { 'content-type': 'application/json' }, gone);
@@ -132,19 +119,32 @@ export async function startEndpoint(o: EndpointOptions): Promise<Endpoint> {
     try { return Number((JSON.parse(r.text) as { input_tokens?: unknown }).input_tokens) || 0; } catch { return 0; }
   };
   const messagesDeps: MessagesDeps = {
-    awaitReady: o.awaitReady, reportWedged: o.reportWedged, crashReasonSince, countTokens, tokenBounds: new TokenBounds(), queue, stats,
+    awaitReady: o.awaitReady, reportWedged: o.reportWedged, whenRunEnded: (gen) => runEnds.when(gen), stopping: stopping.signal, countTokens, tokenBounds: new TokenBounds(), queue, stats,
     queueTimeoutMs: o.queueTimeoutMs, pingIntervalMs: o.pingIntervalMs, timeouts: { firstEventMs: o.firstEventTimeoutMs, betweenEventsMs: o.betweenEventsTimeoutMs },
     log: o.log,
   };
 
-  const server: Server = createServer((req, res) => void route(req, res).catch((err: unknown) => {
+  // Answers still being written, so a stop can wait for their last words.
+  const open = new Set<ServerResponse>();
+  let drained: (() => void) | null = null;
+  const server: Server = createServer({ connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(o.requestTimeoutMs / 4))) }, (req, res) => {
+    open.add(res);
+    res.on('close', () => { open.delete(res); if (open.size === 0) drained?.(); });
+    void handle(req, res);
+  });
+  const handle = (req: IncomingMessage, res: ServerResponse) => route(req, res).catch((err: unknown) => {
     o.log.error({ err, trigger: 'http' }, 'endpoint handler failed');
     if (!res.headersSent) sendError(res, 500, 'api_error', 'internal error in cclocald; see logs/daemon.log');
     else res.end();
-  }));
+  });
   server.keepAliveTimeout = 65_000;
-  // A long prefill can keep a request open for many minutes; no server-side request timeout.
-  server.requestTimeout = 0;
+  // A client has requestTimeoutMs to send its whole request; a connection that holds a half-sent
+  // body (or no headers) holds a file descriptor, and enough of them starve every spawn. The
+  // answer's own time is not bounded by it: a long prefill starts after the body is whole.
+  server.requestTimeout = o.requestTimeoutMs;
+  server.headersTimeout = o.requestTimeoutMs;
+  // Past the cap a connection is closed as it arrives, never a failed spawn or socket later.
+  server.maxConnections = o.maxConnections;
 
   const route = async (req: IncomingMessage, res: ServerResponse) => {
     const why = refusal(req);
@@ -182,8 +182,11 @@ export async function startEndpoint(o: EndpointOptions): Promise<Endpoint> {
     const gone = new AbortController();
     res.on('close', () => { if (!res.writableFinished) gone.abort(); });
     let engine: ReadyEngine;
-    try { engine = await o.awaitReady(undefined, AbortSignal.any([gone.signal, AbortSignal.timeout(o.queueTimeoutMs)])); } catch (err) {
+    const cut = AbortSignal.any([gone.signal, stopping.signal]);
+    const waited = o.queueTimeoutMs === NEVER ? cut : AbortSignal.any([cut, AbortSignal.timeout(o.queueTimeoutMs)]);
+    try { engine = await o.awaitReady(undefined, waited); } catch (err) {
       if (gone.signal.aborted) return;
+      if (stopping.signal.aborted) { sendError(res, 503, 'api_error', STOPPING_MESSAGE); return; }
       if (err instanceof DaemonError) sendError(res, 503, 'api_error', err.message, NO_RETRY);
       else sendError(res, 529, 'overloaded_error', 'no engine became ready in time; retry shortly');
       return;
@@ -202,12 +205,25 @@ export async function startEndpoint(o: EndpointOptions): Promise<Endpoint> {
     // Loopback only: a local model server must not be reachable from the network.
     server.listen(o.port, '127.0.0.1', () => { server.off('error', reject); resolve(); });
   });
+  // An accept that fails (EMFILE under fd pressure) is an `error` on the server: without a
+  // listener it would be the daemon's uncaught exception. The connection is lost, nothing else.
+  server.on('error', (err) => o.log.warn({ err: err.message, trigger: 'http' }, 'could not accept a connection'));
   return {
     url: `http://127.0.0.1:${o.port}`,
     stats: () => ({ ...stats, queueDepth: queue.depth, inFlight: queue.active }),
-    close: () => new Promise((resolve) => {
-      server.close(() => resolve());
+    runEnded: (gen, end) => runEnds.ended(gen, end),
+    close: async (drainMs) => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      stopping.abort();
+      server.closeIdleConnections();
+      if (open.size > 0) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, drainMs);
+          drained = () => { clearTimeout(t); resolve(); };
+        });
+      }
       server.closeAllConnections();
-    }),
+      await closed;
+    },
   };
 }

@@ -2,12 +2,14 @@
 // relay, retrying once when the engine died before the answer started. One log line per request.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { shrunkWindowNote } from '../../common/window-note.js';
+import { NEVER } from '../durations.js';
 import { DaemonError } from '../errors.js';
-import type { ReadyEngine } from '../supervisor/supervisor.js';
+import type { ReadyEngine, RunEnd } from '../supervisor/supervisor.js';
 import { errorBody, errorEvent, promptTooLong, type AnthropicErrorType } from './anthropic-errors.js';
 import { QueueAbortedError, QueueFullError, QueueTimeoutError, type RequestQueue } from './queue.js';
 import { keepAlive, type KeepAlive } from './keep-alive.js';
-import { relay, type RelayOutcome, type RelayTimeouts } from './relay.js';
+import { relay, STOPPING_MESSAGE, type RelayOutcome, type RelayTimeouts } from './relay.js';
 import { shapeForEngine } from './request-rewrite.js';
 import type { newStats } from './stats.js';
 import type { BodyParts, TokenBounds } from './token-bound.js';
@@ -17,8 +19,10 @@ export interface MessagesDeps {
   awaitReady(notGen: number | undefined, signal: AbortSignal): Promise<ReadyEngine>;
   /** The engine run `gen` stopped generating while alive. */
   reportWedged(gen: number, detail: string): void;
-  /** The reason of a crash noticed since `sinceMs`, waiting a bounded time for it. */
-  crashReasonSince(sinceMs: number): Promise<string | null>;
+  /** How engine run `gen` ended, waiting a bounded time for the supervisor to say; null: not (yet) ended. */
+  whenRunEnded(gen: number): Promise<RunEnd | null>;
+  /** Aborts when cclocald stops: waiting requests get 503, open answers an error event. */
+  stopping: AbortSignal;
   /** The engine's count of the prompt's tokens; 0 when it cannot tell. */
   countTokens(engine: ReadyEngine, body: string, signal: AbortSignal): Promise<number>;
   tokenBounds: TokenBounds;
@@ -78,6 +82,8 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
   shapeForEngine(body);
   const gone = new AbortController();
   res.on('close', () => { if (!res.writableFinished) gone.abort(); });
+  // Every wait ends when the client leaves or cclocald stops (the catch below tells them apart).
+  const cut = AbortSignal.any([gone.signal, d.stopping]);
 
   const pinger: KeepAlive | null = stream ? keepAlive(res, d.pingIntervalMs) : null;
   let release: (() => void) | null = null;
@@ -87,29 +93,28 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
   let status = 200;
   try {
     const deadline = started + d.queueTimeoutMs;
-    release = await d.queue.acquire(d.queueTimeoutMs, gone.signal);
+    release = await d.queue.acquire(d.queueTimeoutMs, cut);
     queueWaitMs = Date.now() - started;
     let notGen: number | undefined;
     for (let attempt = 0; attempt < 2; attempt++) {
-      const engine = await awaitEngine(d, notGen, deadline, gone.signal);
+      const engine = await awaitEngine(d, notGen, deadline, cut);
       served = engine.model;
       body.model = engine.model;
       const text = JSON.stringify(body);
-      const guard = await guardWindow(d, engine, body, text, gone.signal);
+      const guard = await guardWindow(d, engine, body, text, cut);
       if (guard.over !== null) {
         d.stats.rejectedTooLong++;
         status = 400;
         // An SSE error event when pings have already begun the stream (Claude Code then asks
         // again without streaming, and gets the plain 400).
-        sendError(res, 400, 'invalid_request_error', promptTooLong(guard.over, engine.contextWindow), stream);
+        sendError(res, 400, 'invalid_request_error', promptTooLong(guard.over, engine.contextWindow, shrunkWindowNote(engine)), stream);
         return;
       }
       // The client may have left while this waited for the engine or the count: nothing to run for.
-      if (gone.signal.aborted) throw new QueueAbortedError('the client went away');
-      const failedAt = Date.now();
+      if (cut.aborted) throw new QueueAbortedError('the client went away');
       outcome = await relay({
         engineUrl: engine.url, path, body: text, headers: { ...engineHeaders(req), ...engine.auth }, stream, timeouts: d.timeouts,
-        crashReason: () => d.crashReasonSince(failedAt), now: Date.now,
+        whyEnded: async () => (await d.whenRunEnded(engine.gen))?.why ?? null, stopping: d.stopping, now: Date.now,
         // Counted alongside the prefill (count_tokens skips the generation lock), off the answer's
         // path, for an engine whose message_start leaves it at 0; else its own figure is kept.
         inputTokens: stream && !engine.streamsPromptTokens ? (guard.counted ?? countAndRemember(d, engine, text, guard.parts(), gone.signal)) : undefined,
@@ -118,22 +123,28 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
         // The engine's own refusal, in the window Claude Code was told (not the engine's -c).
         overflow: (st, text) => {
           const over = engine.overflow(st, text);
-          return over && { tokens: over.tokens, max: Math.min(over.max, engine.contextWindow) };
+          return over && { tokens: over.tokens, max: Math.min(over.max, engine.contextWindow), note: shrunkWindowNote(engine) };
         },
       }, res, gone.signal);
       if (outcome.kind === 'done' && outcome.tooLong) d.stats.rejectedTooLong++;
       if (outcome.kind === 'wedged') { d.stats.wedged++; d.reportWedged(engine.gen, outcome.detail); }
       if (outcome.kind !== 'retryable') break;
-      // Retry on the restarted engine if it crashed; on the same one if it did not.
-      const crashed = await d.crashReasonSince(failedAt);
-      if (attempt === 0) { d.stats.retries++; notGen = crashed ? engine.gen : undefined; continue; }
+      // Retry on the next run if this one ended (a crash, a swap); on the same one if it did not.
+      const ended = await d.whenRunEnded(engine.gen);
+      if (attempt === 0) { d.stats.retries++; notGen = ended ? engine.gen : undefined; continue; }
       status = 529;
-      sendError(res, 529, 'overloaded_error', `the local engine failed twice before answering (${crashed ?? outcome.why}); retry shortly`, stream);
+      sendError(res, 529, 'overloaded_error', `the local engine failed twice before answering (${ended?.why ?? outcome.why}); retry shortly`, stream);
     }
     // An engine's own error event ends a 200 stream: still an error the client saw.
     if (outcome?.kind === 'done') status = outcome.engineError ? 500 : outcome.status;
     if (outcome?.kind === 'broken' || outcome?.kind === 'wedged') status = 529;
+    if (outcome?.kind === 'stopped') status = 503;
   } catch (err) {
+    if (d.stopping.aborted && !gone.signal.aborted) {
+      status = 503;
+      sendError(res, 503, 'api_error', STOPPING_MESSAGE, stream);
+      return;
+    }
     if (err instanceof QueueAbortedError) { status = 499; return; }
     const [s, type, message] = daemonErrorToHttp(err);
     status = s;
@@ -156,7 +167,7 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
 async function awaitEngine(d: MessagesDeps, notGen: number | undefined, deadline: number, gone: AbortSignal): Promise<ReadyEngine> {
   const left = deadline - Date.now();
   if (left <= 0) throw new QueueTimeoutError('no engine became ready in time');
-  const signal = AbortSignal.any([gone, AbortSignal.timeout(left)]);
+  const signal = left === NEVER ? gone : AbortSignal.any([gone, AbortSignal.timeout(left)]);
   try {
     return await d.awaitReady(notGen, signal);
   } catch (err) {

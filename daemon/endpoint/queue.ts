@@ -1,6 +1,8 @@
 // A bounded FIFO in front of the engine: requests go through `concurrency` at a time (1 by
 // default: two long Claude Code prompts at once OOM a 24 GB Mac, seed #7), in arrival order.
 
+import { NEVER } from '../durations.js';
+
 export class QueueFullError extends Error {}
 export class QueueTimeoutError extends Error {}
 export class QueueAbortedError extends Error {}
@@ -31,7 +33,8 @@ export class RequestQueue {
         grant: (release) => { leave(); resolve(release); },
         fail: (err) => { leave(); reject(err); },
       };
-      const timer = setTimeout(() => waiter.fail(new QueueTimeoutError(`waited ${Math.round(timeoutMs / 1000)} s for a turn`)), timeoutMs);
+      // NEVER (config.json's "never"): wait for a turn as long as it takes.
+      const timer = timeoutMs === NEVER ? undefined : setTimeout(() => waiter.fail(new QueueTimeoutError(`waited ${Math.round(timeoutMs / 1000)} s for a turn`)), timeoutMs);
       const onAbort = () => waiter.fail(new QueueAbortedError('the client went away'));
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#waiting.push(waiter);

@@ -1,10 +1,12 @@
 // The only code that spawns or signals the engine. The engine runs in its own process group
 // (detached) and writes straight into engine.log through an inherited fd, so it keeps logging
 // even if the daemon dies, and a later daemon can read why it died.
-// execa's `cleanup` does nothing for detached children (lib/terminate/cleanup.js), hence the
-// exit hook below that takes every live engine group down with the daemon.
-import { closeSync, fstatSync, openSync, readSync, renameSync } from 'node:fs';
-import { execa } from 'execa';
+// Node's spawn, not execa: under file-descriptor exhaustion execa 9 throws from the call and leaves
+// an unhandled `error` behind (see platform/exec.ts). A detached child is not killed with its
+// parent, hence the exit hook below that takes every live engine group down with the daemon.
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { isProcessAlive } from '../../common/process-alive.js';
 
 export interface EngineSpec {
@@ -33,9 +35,13 @@ export interface EngineHandle {
   readonly exited: Promise<EngineExit>;
   /** Resolves when /health first says "healthy"; never resolves if the engine dies first. */
   readonly healthy: Promise<void>;
-  /** SIGTERM to the group, SIGKILL after graceMs. */
+  /** SIGTERM to the group, SIGKILL after graceMs; gives up waiting KILL_WAIT_MS after that. */
   stop(graceMs: number): Promise<EngineExit>;
 }
+
+/** After SIGKILL a process is gone within milliseconds unless the kernel holds it (a hung disk,
+ *  a GPU driver): past this, stop() reports it still alive instead of waiting forever. */
+export const KILL_WAIT_MS = 5000;
 
 const live = new Set<number>();
 let hookInstalled = false;
@@ -45,7 +51,7 @@ function installExitHook(): void {
   process.on('exit', () => { for (const pid of live) signalGroup(pid, 'SIGKILL'); });
 }
 
-/** Signals the engine's whole process group (the engine is always its group's leader). */
+/** Signals the engine's whole process group (an engine we started or adopted leads its group). */
 export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
   try {
     process.kill(-pid, signal);
@@ -78,30 +84,33 @@ export function readLogTail(path: string, maxBytes = 16 * 1024): string {
   }
 }
 
+/** Throws what a person can act on (the log folder unwritable, the disk full, no fds left); the
+ *  supervisor turns it into a failed state. */
 export function startEngine(spec: EngineSpec): EngineHandle {
   installExitHook();
+  // The logs folder may have been removed while the daemon ran: make it again.
+  mkdirSync(dirname(spec.logPath), { recursive: true, mode: 0o700 });
   rotateLog(spec.logPath);
   const logFd = openSync(spec.logPath, 'a', 0o600);
-  // execa's types accept only literal fd numbers; any open fd is valid at run time.
-  const spawnWith = (fd: number) => execa(spec.bin, spec.argv, {
-    detached: true, env: spec.env, extendEnv: false, stdin: 'ignore', stdout: fd as 3, stderr: fd as 3,
-    reject: false, cleanup: false, buffer: false,
-  });
-  let child: ReturnType<typeof spawnWith>;
+  let child: ChildProcess;
   try {
-    child = spawnWith(logFd);
+    child = spawn(spec.bin, spec.argv, { detached: true, env: spec.env, stdio: ['ignore', logFd, logFd] });
   } finally {
     closeSync(logFd); // the child holds its own copy
   }
+  // Node reports a spawn that failed (ENOENT, EMFILE, EAGAIN) as an `error` event, never a throw.
+  const failed = new Promise<Error>((resolve) => child.once('error', resolve));
   const pid = child.pid;
   if (pid === undefined) {
-    const exited = Promise.resolve(child).then((r) => ({ exitCode: r.exitCode ?? null, signal: r.signal ?? null, logTail: String(r.message ?? '') }));
+    const exited = failed.then((err) => ({ exitCode: null, signal: null, logTail: `${spec.bin}: ${err.message}` }));
     return { pid: -1, exited, healthy: new Promise(() => {}), stop: () => exited };
   }
   live.add(pid);
-  const exited: Promise<EngineExit> = Promise.resolve(child).then((r) => {
-    live.delete(pid);
-    return { exitCode: r.exitCode ?? null, signal: r.signal ?? null, logTail: readLogTail(spec.logPath) };
+  const exited = new Promise<EngineExit>((resolve) => {
+    child.once('exit', (code, signal) => {
+      live.delete(pid);
+      resolve({ exitCode: code, signal, logTail: readLogTail(spec.logPath) });
+    });
   });
   return handleFor(pid, exited, spec.healthUrl, spec.isReady, spec.healthPollMs);
 }
@@ -134,16 +143,21 @@ function handleFor(pid: number, exited: Promise<EngineExit>, healthUrl: string, 
     };
     void poll();
   });
+  const signal = (s: NodeJS.Signals) => { if (!signalGroup(pid, s)) { try { process.kill(pid, s); } catch { /* gone */ } } };
   return {
     pid,
     exited,
     healthy,
     async stop(graceMs: number) {
       if (gone) return exited;
-      signalGroup(pid, 'SIGTERM');
-      const timer = setTimeout(() => signalGroup(pid, 'SIGKILL'), graceMs);
-      const result = await exited;
-      clearTimeout(timer);
+      signal('SIGTERM');
+      const kill = setTimeout(() => signal('SIGKILL'), graceMs);
+      const stuck = new Promise<EngineExit>((resolve) => {
+        const check = setTimeout(() => resolve({ exitCode: null, signal: null, logTail: `[cclocald] pid ${pid} is still alive ${KILL_WAIT_MS / 1000} s after SIGKILL` }), graceMs + KILL_WAIT_MS);
+        void exited.then(() => clearTimeout(check));
+      });
+      const result = await Promise.race([exited, stuck]);
+      clearTimeout(kill);
       // The leader is gone; make sure no worker of its group outlives it.
       signalGroup(pid, 'SIGKILL');
       return result;

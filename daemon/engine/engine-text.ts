@@ -20,3 +20,9 @@ export function outOfMemoryIn(logTail: string, words: OomWords): CrashReason | n
 export function flagsIn(help: string): Set<string> {
   return new Set(help.match(/--[a-z0-9][a-z0-9-]*/g) ?? []);
 }
+
+/** Whether the end of an engine's log says its disk is full: Python's OSError errno 28 (vllm-mlx,
+ *  huggingface_hub), C's strerror (llama.cpp), Node's code name. */
+export function diskFullIn(logTail: string): boolean {
+  return /No space left on device|\[Errno 28\]|\bENOSPC\b/.test(logTail);
+}

@@ -27,9 +27,11 @@ export function chooseToolParser(wanted: string, caps: EngineCapabilities): stri
 }
 
 export function buildArgv(l: EngineLaunch, caps: EngineCapabilities): string[] {
-  const argv = [
-    'serve', l.modelId,
-    '--port', String(l.port),
+  const argv = ['serve', l.modelId, '--port', String(l.port)];
+  // Its own default host is 0.0.0.0 (https://github.com/waybarrios/vllm-mlx/blob/main/docs/reference/cli.md):
+  // loopback-only must not rest on it.
+  if (caps.flags.has('--host')) argv.push('--host', '127.0.0.1');
+  argv.push(
     '--max-tokens', String(DEFAULT_ANSWER_TOKENS),
     '--prefill-step-size', '4096',
     '--timeout', String(ENGINE_TIMEOUT_S),
@@ -37,7 +39,7 @@ export function buildArgv(l: EngineLaunch, caps: EngineCapabilities): string[] {
     '--tool-call-parser', chooseToolParser(l.toolParser, caps),
     // Gemma and Qwen 3.5 ignore the env switch at template level; the kwargs reach the template.
     '--default-chat-template-kwargs', '{"enable_thinking": false, "preserve_thinking": false}',
-  ];
+  );
   if (l.reasoningParser) argv.push('--reasoning-parser', l.reasoningParser);
   // Qwen's recommended sampling; top_k/min_p/penalties are never set (they disable the system KV cache).
   if (/qwen/i.test(l.modelId)) argv.push('--default-temperature', '0.7', '--default-top-p', '0.80');

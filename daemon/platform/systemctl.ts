@@ -11,6 +11,7 @@ export const systemctl = {
     stop: (unit: string) => ['--user', 'stop', unit],
     restart: (unit: string) => ['--user', 'restart', unit],
     isActive: (unit: string) => ['--user', 'is-active', unit],
+    status: (unit: string) => ['--user', 'status', '--no-pager', unit],
   },
   run: (argv: string[]): Promise<CommandResult> => runCommand('systemctl', argv),
 };

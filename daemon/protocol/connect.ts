@@ -15,8 +15,13 @@ export class DaemonUnavailableError extends Error {
   }
 }
 
-/** The connection dropped with requests in flight. */
-export class ConnectionLostError extends Error {}
+/** The connection dropped with requests in flight; `shuttingDown`: the daemon said it was stopping. */
+export class ConnectionLostError extends Error {
+  constructor(message: string, readonly shuttingDown = false) { super(message); }
+}
+
+const LOST = 'connection to cclocald was lost';
+const SHUTTING_DOWN = 'cclocald is shutting down';
 
 type Params<M extends keyof Methods> = Parameters<Methods[M]> extends [infer P] ? P : undefined;
 type Result<M extends keyof Methods> = ReturnType<Methods[M]>;
@@ -52,11 +57,16 @@ function wrap(socket: Socket): DaemonClient {
   const rpc = new JSONRPCClient((payload) => {
     if (!writeLine(socket, payload)) throw new ConnectionLostError('connection to cclocald is closed');
   });
+  let stopping = false;
   readLines(socket, {
     onLine(line) {
       let msg: unknown;
       try { msg = JSON.parse(line); } catch { return; }
-      if (isEvent(msg)) { for (const l of eventListeners) l(msg.params); return; }
+      if (isEvent(msg)) {
+        if (msg.params.type === 'stopping') stopping = true;
+        for (const l of eventListeners) l(msg.params);
+        return;
+      }
       rpc.receive(msg as JSONRPCResponse);
     },
     onOverflow() { /* the daemon never sends lines this long; ignore rather than die */ },
@@ -65,7 +75,7 @@ function wrap(socket: Socket): DaemonClient {
   const onGone = () => {
     if (closed) return;
     closed = true;
-    rpc.rejectAllPendingRequests('connection to cclocald was lost');
+    rpc.rejectAllPendingRequests(stopping ? SHUTTING_DOWN : LOST);
     for (const l of closeListeners) l();
   };
   socket.on('error', onGone);
@@ -77,7 +87,7 @@ function wrap(socket: Socket): DaemonClient {
         return await rpc.request(method, params[0] as never);
       } catch (err) {
         if (err instanceof JSONRPCErrorException) throw err;
-        throw new ConnectionLostError(err instanceof Error ? err.message : String(err));
+        throw new ConnectionLostError(err instanceof Error ? err.message : String(err), stopping);
       }
     },
     onEvent(listener) { eventListeners.add(listener); return () => eventListeners.delete(listener); },

@@ -52,14 +52,22 @@ export function homePaths(home: string): HomePaths {
 const MAX_SOCKET_PATH_BYTES: Record<string, number> = { darwin: 103, linux: 107 };
 
 export class SocketPathTooLongError extends Error {
-  constructor(readonly path: string, readonly limit: number) {
-    super(`socket path is ${Buffer.byteLength(path)} bytes, over the ${limit}-byte limit of this OS: ${path}; set CCLOCAL_HOME to a shorter folder`);
+  constructor(readonly path: string, readonly limit: number, readonly suggestions: string[]) {
+    const where = suggestions.length ? `, such as ${suggestions.join(' or ')}` : ' (not a shared one such as /tmp, where another user could make it first)';
+    super(`socket path is ${Buffer.byteLength(path)} bytes, over the ${limit}-byte limit of this OS: ${path}; set CCLOCAL_HOME to a shorter folder of your own${where}`);
   }
 }
 
-export function assertSocketPathFits(path: string, platform: string = process.platform): void {
+/** Short homes only this user can write whose socket fits: never a shared folder such as /tmp/cc,
+ *  which another user could create first and then own (issue #11). */
+export function shorterHomes(limit: number, env: NodeJS.ProcessEnv = process.env): string[] {
+  const candidates = [join(homedir(), '.cclocal'), ...(env.XDG_RUNTIME_DIR ? [join(env.XDG_RUNTIME_DIR, 'cclocal')] : [])];
+  return candidates.filter((home) => Buffer.byteLength(join(home, SOCKET_NAME)) <= limit);
+}
+
+export function assertSocketPathFits(path: string, platform: string = process.platform, env: NodeJS.ProcessEnv = process.env): void {
   const limit = MAX_SOCKET_PATH_BYTES[platform] ?? 103;
-  if (Buffer.byteLength(path) > limit) throw new SocketPathTooLongError(path, limit);
+  if (Buffer.byteLength(path) > limit) throw new SocketPathTooLongError(path, limit, shorterHomes(limit, env));
 }
 
 /** A file shipped at the package root (daemon/protocol/ in development, dist/daemon/protocol/ when built). */

@@ -52,6 +52,9 @@ export interface StatusResult {
     model: string | null;
     /** Prompt-token budget the endpoint enforces (not vllm-mlx's --max-tokens). */
     contextWindow: number;
+    /** The model's default window when contextWindow is below it (an out-of-memory halving, the
+     *  memory safeguard, a smaller --ctx), else null: `cclocald load <model> --ctx <it>` raises it. */
+    contextShrunkFrom: number | null;
     pid: number | null;
     /** The engine's own loopback URL (the daemon's choice of port). */
     url: string | null;
@@ -131,7 +134,10 @@ export type DaemonEvent =
   | { type: 'contextShrunk'; at: string; model: string; from: number; to: number }
   | { type: 'contextSet'; at: string; model: string; contextWindow: number }
   | { type: 'failed'; at: string; model: string; message: string }
-  | { type: 'recovered'; at: string; model: string | null; action: 'adopted' | 'stopped'; pid: number };
+  | { type: 'recovered'; at: string; model: string | null; action: 'adopted' | 'stopped'; pid: number }
+  /** The daemon has begun to stop (SIGTERM, `shutdown`, a fatal error): a connection that closes
+   *  after this one, with a request unanswered, was closed by the shutdown, not lost. */
+  | { type: 'stopping'; at: string; reason: string };
 export type DaemonEventType = DaemonEvent['type'];
 
 export const EVENT_METHOD = 'event';

@@ -19,6 +19,8 @@ export interface MethodDeps {
   engineEnv: Readonly<Record<string, string>>;
   platform: 'darwin' | 'linux';
   contextFloor: number;
+  /** Where the memory safeguard's shrink starts (config.json's defaultContextWindow). */
+  defaultContextWindow: number;
   /** Work that follows an unload (restoring a raised GPU wired limit). */
   afterUnload(): Promise<void>;
   /** Begins the daemon's shutdown (after the reply is sent). */
@@ -107,6 +109,7 @@ export function createRpcServer(d: MethodDeps): JSONRPCServer {
       cachedBytes: 'file' in model.source ? fileBytes(model.source.file) : place.dir ? dirBytes(place.dir) : 0,
       catalogBytes: (model.entry?.sizeGB ?? 0) * GIB,
       contextWindow: d.supervisor.contextWindowFor(model.id),
+      defaultContextWindow: d.defaultContextWindow,
       contextFloor: d.contextFloor,
     });
   });

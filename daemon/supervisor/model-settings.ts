@@ -1,6 +1,7 @@
 // What the daemon keeps per model across restarts: the context window decided for it (an OOM
 // shrink holds until a person raises it) and which model to load again at start.
 import type { Logger } from 'pino';
+import { MAX_CONTEXT_WINDOW } from '../config.js';
 import { invalidParams } from '../errors.js';
 import type { EngineKindName } from '../protocol/protocol.js';
 import { writeJsonAtomic, type PersistedState } from '../state-store.js';
@@ -9,17 +10,32 @@ export class ModelSettings {
   constructor(
     private readonly state: PersistedState,
     private readonly opts: { path: string; defaultContextWindow: number; contextFloor: number; configuredEngine: EngineKindName; log: Logger },
-  ) {}
+  ) {
+    // state.json is a file a person (or an older daemon with a lower floor) may have written: a
+    // window outside what setContext accepts is dropped, and the model gets its default again.
+    for (const [model, n] of Object.entries(state.contexts)) {
+      if (this.#inRange(n)) continue;
+      delete state.contexts[model];
+      opts.log.warn({ model, contextWindow: n, floor: opts.contextFloor, max: MAX_CONTEXT_WINDOW, path: opts.path }, 'ignoring a stored context window out of range; using the default');
+    }
+  }
+
+  #inRange(n: unknown): n is number {
+    return typeof n === 'number' && Number.isInteger(n) && n >= this.opts.contextFloor && n <= MAX_CONTEXT_WINDOW;
+  }
 
   contextWindowFor(modelId: string | null): number {
     return (modelId && this.state.contexts[modelId]) || this.opts.defaultContextWindow;
   }
 
+  /** The default window when the model's is below it (see StatusResult), else null. */
+  shrunkFrom(modelId: string | null): number | null {
+    return modelId && this.contextWindowFor(modelId) < this.opts.defaultContextWindow ? this.opts.defaultContextWindow : null;
+  }
+
   /** Throws invalid-params for a window below the floor (Claude Code's own prompt would not fit). */
   validContext(n: unknown): number {
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < this.opts.contextFloor || n > 10_000_000) {
-      throw invalidParams(`contextWindow must be an integer between ${this.opts.contextFloor} and 10000000`);
-    }
+    if (!this.#inRange(n)) throw invalidParams(`contextWindow must be an integer between ${this.opts.contextFloor} and ${MAX_CONTEXT_WINDOW}`);
     return n;
   }
 

@@ -8,6 +8,8 @@ export interface ReadyEngine {
   url: string;
   model: string;
   contextWindow: number;
+  /** As in status: the default that contextWindow is below, else null. */
+  contextShrunkFrom: number | null;
   /** Headers every request to it carries (the key the daemon gave it; never the client's). */
   auth: Record<string, string>;
   /** Its message_start carries the prompt's size: no count beside the prefill is needed. */

@@ -7,19 +7,41 @@ export interface RestartPolicyConfig {
   /** This many crashes inside crashLoopWindowMs end in `failed`. */
   crashLoopMax: number;
   crashLoopWindowMs: number;
+  /** Out-of-memory halving stops here. */
+  contextFloor: number;
 }
 
 export type RestartDecision =
   | { action: 'retry'; delayMs: number; attempt: number }
-  | { action: 'give-up'; message: string };
+  | { action: 'give-up'; message: string; hint?: string };
 
 /**
- * `crashTimesMs` holds every crash since the last load, the newest included.
- * The first crash restarts at once (an OOM is usually a one-off after a long prompt);
- * repeats back off exponentially; a crash loop gives up with a message a person can act on.
+ * Out-of-memory crashes with the window already at the floor, within the crash-loop window,
+ * that end in `failed`. Shrinking cannot help there, so restarting only reloads gigabytes of
+ * weights while every request waits. The first is still retried: memory another program took
+ * for a moment (a browser, a build) comes back, and the request that hit it is then served
+ * unseen. The second shows the shortage is steady, and a person must free memory.
  */
-export function decideRestart(crashTimesMs: readonly number[], nowMs: number, p: RestartPolicyConfig): RestartDecision {
-  const recent = crashTimesMs.filter((t) => nowMs - t <= p.crashLoopWindowMs).length;
+export const OOMS_AT_FLOOR_MAX = 2;
+
+/**
+ * `crashTimesMs` holds every crash since the last load, the newest included; `oomsAtFloorMs`
+ * those of them that were out of memory with nothing left to shrink (see shrinkContext).
+ * The first crash restarts at once (an OOM is usually a one-off after a long prompt);
+ * repeats back off exponentially; a crash loop, or OOMs at the floor, give up with a message a
+ * person can act on.
+ */
+export function decideRestart(crashTimesMs: readonly number[], nowMs: number, p: RestartPolicyConfig, oomsAtFloorMs: readonly number[] = []): RestartDecision {
+  const inWindow = (t: number) => nowMs - t <= p.crashLoopWindowMs;
+  const atFloor = oomsAtFloorMs.filter(inWindow).length;
+  if (atFloor >= OOMS_AT_FLOOR_MAX) {
+    return {
+      action: 'give-up',
+      message: `the engine ran out of memory ${atFloor} times in the last ${formatWindow(p.crashLoopWindowMs)} with its context window already at the floor (${p.contextFloor} tokens), where a smaller one would not hold Claude Code's own prompt; it will not be restarted`,
+      hint: 'free GPU memory (quit other programs that use it: browsers, other model servers, VMs) or pick a smaller model, then `cclocald load <model>`',
+    };
+  }
+  const recent = crashTimesMs.filter(inWindow).length;
   if (recent >= p.crashLoopMax) {
     return {
       action: 'give-up',

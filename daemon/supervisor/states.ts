@@ -13,19 +13,19 @@ export type EngineEventType =
 
 type Moves = Partial<Record<EngineEventType, EngineState>>;
 
-// A swap (load of another model) or a restart from backoff stops the old engine first,
-// then reports `started`: the state goes straight to loading, never through stopped, so a
-// client watching events never mistakes a swap for an unload.
-const START: Moves = { started: 'loading', downloadStarted: 'downloading', startFailed: 'failed', stopped: 'stopped' };
-
+// One row per state, every move written out. A swap (load of another model) or a restart from
+// backoff stops the old engine first, then reports `started`: the state goes straight to loading,
+// never through stopped, so a client watching events never mistakes a swap for an unload. A start
+// that throws on the way (no log folder, a full disk, no record) is `startFailed` from wherever
+// the start began.
 export const MOVES: Readonly<Record<EngineState, Moves>> = Object.freeze({
   stopped: { started: 'loading', downloadStarted: 'downloading', startFailed: 'failed' },
-  downloading: { ...START, downloadFinished: 'loading', healthPassed: 'ready', exited: 'crashed', stalled: 'crashed' },
-  loading: { ...START, downloadProgressed: 'downloading', healthPassed: 'ready', exited: 'crashed', stalled: 'crashed' },
-  ready: { ...START, exited: 'crashed', wedged: 'crashed' },
+  downloading: { started: 'loading', downloadStarted: 'downloading', startFailed: 'failed', stopped: 'stopped', downloadFinished: 'loading', healthPassed: 'ready', exited: 'crashed', stalled: 'crashed' },
+  loading: { started: 'loading', downloadStarted: 'downloading', startFailed: 'failed', stopped: 'stopped', downloadProgressed: 'downloading', healthPassed: 'ready', exited: 'crashed', stalled: 'crashed' },
+  ready: { started: 'loading', downloadStarted: 'downloading', startFailed: 'failed', stopped: 'stopped', exited: 'crashed', wedged: 'crashed' },
   crashed: { retryScheduled: 'backoff', gaveUp: 'failed', stopped: 'stopped' },
-  backoff: { ...START },
-  failed: { ...START },
+  backoff: { started: 'loading', downloadStarted: 'downloading', startFailed: 'failed', stopped: 'stopped' },
+  failed: { started: 'loading', downloadStarted: 'downloading', startFailed: 'failed', stopped: 'stopped' },
 });
 
 export class IllegalTransitionError extends Error {

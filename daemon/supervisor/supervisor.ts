@@ -5,10 +5,18 @@
 //   load ─→ [stop old] ─→ spawn ─→ downloading/loading ─healthy→ ready
 //   exit | stall | wedge ─→ crashed ─policy→ backoff ─timer→ spawn …   or ─→ failed
 //   an out-of-memory reason (metal-oom, cuda-oom, alloc-oom) ─→ the model's context window is halved before the restart
+//   a start that throws (log folder gone or unwritable, disk full, no fds, no record) ─→ failed, with why
+//
+// The run itself is the identity: a report about a run that is no longer #running is ignored.
+// Every run ends through #endRun, which stops its process (if alive), its timers and its record.
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { cancelled, DaemonError, engineFailed, engineMissing, invalidParams, modelFileMissing, notThisEngine, nothingLoaded, shuttingDown, unknownModel } from '../errors.js';
+import { cancelled, DaemonError, engineDiskFull, engineFailed, engineMissing, invalidParams, modelFileMissing, notThisEngine, nothingLoaded, shuttingDown, startFailure, unknownModel } from '../errors.js';
+import { diskFullIn } from '../engine/engine-text.js';
+import { OWNER_VAR, ownerMark } from '../engine/owner-mark.js';
+import { processFacts } from '../platform/ps.js';
 import { startEngine, type EngineExit, type EngineHandle, type EngineSpec } from '../engine/engine-process.js';
 import type { EngineKind } from '../engine/kind.js';
 import type { Notifier } from '../notify.js';
@@ -19,7 +27,7 @@ import { classifyExit, tailLines } from './crash-reason.js';
 import { decideRestart, shrinkContext } from './restart-policy.js';
 import { type StartProgress } from './start-watch.js';
 import { EngineRun } from './engine-run.js';
-import { hasProcess, IllegalTransitionError, transition, type EngineEventType } from './states.js';
+import { canTransition, hasProcess, IllegalTransitionError, transition, type EngineEventType } from './states.js';
 import { lookupEngine, planLaunch, realPlanDeps, type PlanDeps } from './launch-plan.js';
 import { ModelSettings } from './model-settings.js';
 import { ReadyWaiters, type ReadyEngine } from './ready-waiters.js';
@@ -39,7 +47,14 @@ export interface SupervisorDeps {
   spawn?(spec: EngineSpec): EngineHandle;
   /** How a launch reads the engine's capabilities (a unit test answers without a --help run). */
   plan?: PlanDeps;
+  /** The start stamp of a process we spawned, for engine.json (ps.ts; a unit test passes one). */
+  startStamp?(pid: number): Promise<string | null>;
+  /** A run ended: on purpose (why says what happened) or by a crash; for the endpoint's words. */
+  onRunEnded?(gen: number, end: RunEnd): void;
 }
+
+/** How a run ended, as a client mid-answer is told. */
+export interface RunEnd { crashed: boolean; why: string }
 
 export interface LoadOptions {
   contextWindow?: number;
@@ -59,9 +74,12 @@ export class Supervisor {
   /** The executable a client named for #kind; null: the daemon's own lookup. */
   #engineBin: string | null = null;
   #running: EngineRun | null = null;
-  #gen = 0;
+  /** Numbers the runs (ReadyEngine.gen); nothing else. */
+  #runs = 0;
   #restarts = 0;
   #crashTimes: number[] = [];
+  /** The out-of-memory crashes among them that found the window already at the floor. */
+  #oomsAtFloor: number[] = [];
   #lastCrash: LastCrash | null = null;
   #error: EngineError | null = null;
   readonly #waiters = new ReadyWaiters();
@@ -150,12 +168,13 @@ export class Supervisor {
       if (sameRun && (this.#state === 'downloading' || this.#state === 'loading' || this.#state === 'backoff')) return { wait };
       // A different model, engine or binary, or a failed/stopped one: a fresh start with a fresh crash history.
       this.#waiters.cancelLoadsExcept(model.id, cancelled(`replaced by a load of ${model.id}`));
-      await this.#stopEngine();
+      await this.#stopEngine(`cclocald switched to ${model.id}`);
       this.#model = model;
       this.#kind = kind;
       this.#engineBin = bin;
       this.#restarts = 0;
       this.#crashTimes = [];
+      this.#oomsAtFloor = [];
       this.#lastCrash = null;
       await this.#spawn();
       return { wait };
@@ -164,8 +183,8 @@ export class Supervisor {
 
   unload(): Promise<void> {
     return this.#serial(async () => {
-      await this.#stopEngine();
-      if (this.#state !== 'stopped') this.#apply('stopped');
+      await this.#stopEngine('the model was unloaded (cclocald unload)');
+      if (canTransition(this.#state, 'stopped')) this.#apply('stopped');
       this.#model = null;
       this.#error = null;
       this.#waiters.rejectAll(cancelled('the model was unloaded'), nothingLoaded());
@@ -184,7 +203,7 @@ export class Supervisor {
       this.#d.emit({ type: 'contextSet', model: this.#model.id, contextWindow: ctx });
       if (this.#windowMoved() && hasProcess(this.#state)) {
         this.#d.log.info({ model: this.#model.id, kind: this.#kind.name }, 'restarting the engine with the new window');
-        await this.#stopEngine();
+        await this.#stopEngine(`cclocald is restarting it with a ${ctx}-token window`);
         await this.#spawn();
       }
       return { model: this.#model.id, contextWindow: ctx };
@@ -203,24 +222,21 @@ export class Supervisor {
   reportWedged(gen: number, detail: string): Promise<void> {
     return this.#serial(async () => {
       const r = this.#running;
-      if (!r || r.gen !== gen || this.#state !== 'ready') return;
-      this.#gen++;
+      if (!r || r.gen !== gen || !canTransition(this.#state, 'wedged')) return;
       this.#apply('wedged');
-      const exit = await r.handle.stop(this.#cfg.stopGraceMs);
-      this.#afterEngineGone(r);
-      this.#handleCrash('wedged', { ...exit, logTail: `${detail}\n${exit.logTail}` });
+      const exit = await this.#endRun(r, null);
+      this.#crashEnded(r, 'wedged', this.#handleCrash('wedged', { ...exit, logTail: `${detail}\n${exit.logTail}` }));
     });
   }
 
   /** Takes over an engine a previous daemon left running and healthy. */
-  adopt(handle: EngineHandle, kind: EngineKind, model: ResolvedModel, port: number, bin: string, auth: Record<string, string>): Promise<void> {
+  adopt(handle: EngineHandle, kind: EngineKind, model: ResolvedModel, port: number, bin: string, auth: Record<string, string>, runId: string): Promise<void> {
     return this.#serial(async () => {
       this.#model = model;
       this.#kind = kind;
       this.#engineBin = this.#d.persisted.lastEngineBin;
-      const gen = ++this.#gen;
       // Its window is not recorded anywhere: take it to be the one decided for the model.
-      const run = new EngineRun(gen, kind, handle, model, { url: `http://127.0.0.1:${port}`, bin, port, contextWindow: this.contextWindowFor(model.id), auth });
+      const run = new EngineRun(++this.#runs, runId, kind, handle, model, { url: `http://127.0.0.1:${port}`, bin, port, contextWindow: this.contextWindowFor(model.id), auth });
       this.#running = run;
       this.#apply('started');
       this.#apply('healthPassed');
@@ -233,8 +249,8 @@ export class Supervisor {
   shutdown(): Promise<void> {
     this.#closed = true;
     return this.#serial(async () => {
-      await this.#stopEngine();
-      if (this.#state !== 'stopped') this.#apply('stopped');
+      await this.#stopEngine('cclocald is stopping');
+      if (canTransition(this.#state, 'stopped')) this.#apply('stopped');
       this.#waiters.rejectAll(cancelled('cclocald is shutting down'), shuttingDown());
     });
   }
@@ -250,13 +266,13 @@ export class Supervisor {
     if (this.#state === 'ready' && r && r.gen !== notGen) return Promise.resolve(this.#readyEngine(r));
     if (this.#pendingLoads === 0) {
       if (this.#state === 'stopped') return Promise.reject(nothingLoaded());
-      if (this.#state === 'failed') return Promise.reject(engineFailed(this.#error?.message ?? 'the engine failed'));
+      if (this.#state === 'failed') return Promise.reject(engineFailed(this.#error?.message ?? 'the engine failed', this.#error?.hint || undefined));
     }
     return this.#waiters.forEngine(notGen, signal);
   }
 
   #readyEngine(r: EngineRun): ReadyEngine {
-    return { gen: r.gen, url: r.url, model: r.model.id, contextWindow: this.contextWindowFor(r.model.id), streamsPromptTokens: r.kind.streamsPromptTokens, auth: r.where.auth, overflow: r.kind.overflow };
+    return { gen: r.gen, url: r.url, model: r.model.id, contextWindow: this.contextWindowFor(r.model.id), contextShrunkFrom: this.#settings.shrunkFrom(r.model.id), streamsPromptTokens: r.kind.streamsPromptTokens, auth: r.where.auth, overflow: r.kind.overflow };
   }
 
   #loadResult(): LoadResult {
@@ -264,26 +280,29 @@ export class Supervisor {
     return { model: id, contextWindow: this.contextWindowFor(id), url: this.#running?.url ?? '', kind: this.#kind.name };
   }
 
-  #clearTimers(): void {
+  #cancelRetry(): void {
     if (this.#retryTimer) { clearTimeout(this.#retryTimer); this.#retryTimer = null; }
-    this.#running?.quiet();
   }
 
-  async #stopEngine(): Promise<void> {
-    this.#gen++;
-    this.#clearTimers();
+  /** Stops whatever runs (or waits to be retried), on purpose: `why` is what a client mid-answer hears. */
+  async #stopEngine(why: string): Promise<void> {
+    this.#cancelRetry();
     const r = this.#running;
     if (!r) return;
-    const exit = await r.handle.stop(this.#cfg.stopGraceMs);
+    const exit = await this.#endRun(r, { crashed: false, why });
     this.#d.log.info({ pid: r.handle.pid, exitCode: exit.exitCode, signal: exit.signal }, 'engine stopped');
-    this.#afterEngineGone(r);
   }
 
-  #afterEngineGone(r: EngineRun): void {
-    r.quiet();
+  /** The one path that ends a run: from here no report of it counts; its process is stopped
+   *  (at once done when it has exited), its timers end and its record goes. */
+  async #endRun(r: EngineRun, end: RunEnd | null): Promise<EngineExit> {
     if (this.#running === r) this.#running = null;
-    this.#clearTimers();
-    removeFile(this.#cfg.paths.engineRecord);
+    r.quiet();
+    this.#cancelRetry();
+    if (end) this.#d.onRunEnded?.(r.gen, end);
+    const exit = await r.handle.stop(this.#cfg.stopGraceMs);
+    if (this.#running === null) removeFile(this.#cfg.paths.engineRecord);
+    return exit;
   }
 
   #fail(error: DaemonError): void {
@@ -293,7 +312,8 @@ export class Supervisor {
     this.#waiters.rejectAll(error);
   }
 
-  /** Starts the engine for #model. Runs inside #serial. */
+  /** Starts the engine for #model. Runs inside #serial. Whatever fails on the way (the plan, the
+   *  log, the spawn, the record) ends in a true state: failed, with the reason, and no process. */
   async #spawn(): Promise<void> {
     const model = this.#model;
     if (!model) return;
@@ -301,53 +321,63 @@ export class Supervisor {
     const cfg = this.#cfg;
     const kind = this.#kind;
     const contextWindow = this.contextWindowFor(model.id);
-    const plan = await planLaunch(cfg, kind, model, contextWindow, this.#engineBin, this.#d.plan ?? realPlanDeps);
-    if (plan instanceof DaemonError) return this.#fail(plan);
-    const spawn = this.#d.spawn ?? startEngine;
-    const handle = spawn({ bin: plan.bin, argv: plan.argv, env: plan.env, logPath: cfg.paths.engineLog, healthUrl: plan.url + kind.healthPath, isReady: kind.isReady, healthPollMs: cfg.healthPollMs });
-    const gen = ++this.#gen;
-    const running = new EngineRun(gen, kind, handle, model, { url: plan.url, bin: plan.bin, port: plan.port, contextWindow, auth: plan.auth });
-    this.#running = running;
-    const record: EngineRecord = { kind: kind.name, pid: handle.pid, model: model.id, port: plan.port, bin: plan.bin, startedAt: new Date(this.#now()).toISOString() };
-    try { writeJsonAtomic(cfg.paths.engineRecord, record); } catch (err) {
-      this.#d.log.warn({ err: (err as Error).message }, 'could not write engine.json; a daemon crash could orphan this engine');
+    let running: EngineRun | null = null;
+    let plan: Awaited<ReturnType<typeof planLaunch>>;
+    try {
+      plan = await planLaunch(cfg, kind, model, contextWindow, this.#engineBin, this.#d.plan ?? realPlanDeps);
+      if (plan instanceof DaemonError) return this.#fail(plan);
+      const runId = randomBytes(6).toString('hex');
+      const spawn = this.#d.spawn ?? startEngine;
+      const env = { ...plan.env, [OWNER_VAR]: ownerMark(cfg.paths.home, runId) };
+      const handle = spawn({ bin: plan.bin, argv: plan.argv, env, logPath: cfg.paths.engineLog, healthUrl: plan.url + kind.healthPath, isReady: kind.isReady, healthPollMs: cfg.healthPollMs });
+      running = new EngineRun(++this.#runs, runId, kind, handle, model, { url: plan.url, bin: plan.bin, port: plan.port, contextWindow, auth: plan.auth });
+      this.#running = running;
+      if (handle.pid <= 0) throw (await handle.exited).logTail;
+      // Never an engine nobody could find again: without its record a daemon that died hard would
+      // start a second one beside it.
+      const stamp = await (this.#d.startStamp ?? ((pid) => processFacts(pid, OWNER_VAR, cfg.platform).then((f) => f?.startTime ?? null)))(handle.pid);
+      const record: EngineRecord = { kind: kind.name, pid: handle.pid, model: model.id, port: plan.port, bin: plan.bin, startedAt: new Date(this.#now()).toISOString(), runId, processStart: stamp };
+      writeJsonAtomic(cfg.paths.engineRecord, record);
+    } catch (err) {
+      if (running) await this.#endRun(running, { crashed: true, why: 'it could not be started' });
+      return this.#fail(startFailure(err, cfg.paths.engineRecord));
     }
+    const run = running;
     const { cached } = plan.downloads;
-    this.#d.log.info({ kind: kind.name, model: model.id, pid: handle.pid, port: plan.port, bin: plan.bin, argv: plan.argv, cached, trigger: 'engine' }, 'engine spawned');
+    this.#d.log.info({ kind: kind.name, model: model.id, pid: run.handle.pid, port: plan.port, bin: plan.bin, argv: plan.argv, cached, trigger: 'engine' }, 'engine spawned');
     this.#apply(cached ? 'started' : 'downloadStarted');
-    running.watchStart({
+    run.watchStart({
       cacheDir: plan.downloads.dir, isWriting: plan.downloads.isWriting, initialPhase: cached ? 'loading' : 'downloading', intervalMs: cfg.progressIntervalMs, stallMs: cfg.stallTimeoutMs, quietMs: cfg.downloadQuietMs, now: this.#now,
-      onProgress: (p) => this.#onProgress(gen, p),
-      onStall: () => void this.#serial(() => this.#onStall(gen)),
+      onProgress: (p) => this.#onProgress(run, p),
+      onStall: () => void this.#serial(() => this.#onStall(run)),
     });
-    void handle.healthy.then(() => this.#serial(() => this.#onHealthy(gen)));
-    this.#watchExit(running);
+    void run.handle.healthy.then(() => this.#serial(() => this.#onHealthy(run)));
+    this.#watchExit(run);
   }
 
   #watchExit(r: EngineRun): void {
     void r.handle.exited.then((exit) => this.#serial(async () => {
-      if (r.gen !== this.#gen) return; // stopped on purpose, or already handled as a stall/wedge
-      this.#gen++;
+      if (this.#running !== r) return; // stopped on purpose, or already handled as a stall/wedge
       const wasReady = this.#state === 'ready';
+      const reason = classifyExit({ exitCode: exit.exitCode, signal: exit.signal, logTail: exit.logTail, wasReady }, r.kind.outOfMemory);
       this.#apply('exited');
-      this.#afterEngineGone(r);
-      this.#handleCrash(classifyExit({ exitCode: exit.exitCode, signal: exit.signal, logTail: exit.logTail, wasReady }, r.kind.outOfMemory), exit);
+      await this.#endRun(r, null);
+      this.#crashEnded(r, reason, this.#handleCrash(reason, exit));
     }));
   }
 
-  #onProgress(gen: number, p: StartProgress): void {
-    if (gen !== this.#gen || !this.#model) return;
-    if (p.phase === 'downloading' && this.#state === 'loading') this.#apply('downloadProgressed');
-    if (p.phase === 'loading' && this.#state === 'downloading') this.#apply('downloadFinished');
+  #onProgress(r: EngineRun, p: StartProgress): void {
+    if (this.#running !== r || !this.#model) return;
+    if (p.phase === 'downloading' && canTransition(this.#state, 'downloadProgressed')) this.#apply('downloadProgressed');
+    if (p.phase === 'loading' && canTransition(this.#state, 'downloadFinished')) this.#apply('downloadFinished');
     this.#d.emit({ type: 'progress', model: this.#model.id, phase: p.phase, bytes: p.bytes, rateBps: p.rateBps, loadingS: p.loadingS });
   }
 
-  async #onHealthy(gen: number): Promise<void> {
-    const r = this.#running;
-    if (gen !== this.#gen || !r || (this.#state !== 'loading' && this.#state !== 'downloading')) return;
+  async #onHealthy(r: EngineRun): Promise<void> {
+    if (this.#running !== r || !canTransition(this.#state, 'healthPassed')) return;
     const asked = this.contextWindowFor(r.model.id);
     const [held] = await Promise.all([r.kind.checkWindow(r.url, asked, r.where.auth).catch(() => null), r.startMemoryPoll(this.#cfg.memoryPollMs)]);
-    if (gen !== this.#gen) return; // it died or was stopped while it was asked
+    if (this.#running !== r) return; // it died or was stopped while it was asked
     if (held !== null && held < asked) {
       // The engine holds less than it was asked for: enforce what it holds, and say so.
       this.#settings.setContext(r.model.id, held);
@@ -359,21 +389,24 @@ export class Supervisor {
     this.#waiters.ready(this.#loadResult(), this.#readyEngine(r));
   }
 
-  async #onStall(gen: number): Promise<void> {
-    const r = this.#running;
-    if (gen !== this.#gen || !r || (this.#state !== 'loading' && this.#state !== 'downloading')) return;
-    this.#gen++;
+  async #onStall(r: EngineRun): Promise<void> {
+    if (this.#running !== r || !canTransition(this.#state, 'stalled')) return;
     this.#apply('stalled');
-    const exit = await r.handle.stop(this.#cfg.stopGraceMs);
-    this.#afterEngineGone(r);
+    const exit = await this.#endRun(r, null);
     const s = Math.round(this.#cfg.stallTimeoutMs / 1000);
-    this.#handleCrash('startup-timeout', { ...exit, logTail: `${exit.logTail}\n[cclocald] no download progress and not ready after ${s}s` });
+    this.#crashEnded(r, 'startup-timeout', this.#handleCrash('startup-timeout', { ...exit, logTail: `${exit.logTail}\n[cclocald] no download progress and not ready after ${s}s` }));
   }
 
-  /** In state crashed: record, notify, shrink after an OOM, then back off or give up. */
-  #handleCrash(reason: CrashReason, exit: EngineExit): void {
+  /** Tells the endpoint how a crashed run ended, once the policy has decided what comes next. */
+  #crashEnded(r: EngineRun, reason: CrashReason, restarting: boolean): void {
+    const what = restarting ? 'cclocald is restarting it' : `cclocald gave it up (${this.#error?.message ?? 'see `cclocald status`'})`;
+    this.#d.onRunEnded?.(r.gen, { crashed: true, why: `it crashed (${reason}); ${what}` });
+  }
+
+  /** In state crashed: record, notify, shrink after an OOM, then back off (true) or give up. */
+  #handleCrash(reason: CrashReason, exit: EngineExit): boolean {
     const model = this.#model;
-    if (!model) return;
+    if (!model) return false;
     const now = this.#now();
     const detail = tailLines(exit.logTail);
     this.#lastCrash = { reason, at: new Date(now).toISOString(), detail, exitCode: exit.exitCode, signal: exit.signal };
@@ -389,29 +422,44 @@ export class Supervisor {
         this.#d.log.warn({ model: model.id, from, to }, 'context window shrunk after an out-of-memory crash');
         this.#d.emit({ type: 'contextShrunk', model: model.id, from, to });
         note = `; context window ${from} → ${to}`;
+      } else {
+        this.#oomsAtFloor.push(now);
       }
     }
-    const decision = decideRestart(this.#crashTimes, now, this.#cfg);
+    // A full disk does not mend itself between retries: say so now, with the fix.
+    if (diskFullIn(exit.logTail)) {
+      this.#apply('gaveUp');
+      const error = engineDiskFull(model.id);
+      this.#error = { reason: error.reason, message: error.message, hint: error.data.hint ?? '' };
+      this.#d.log.error({ model: model.id, reason }, error.message);
+      this.#d.emit({ type: 'failed', model: model.id, message: error.message });
+      this.#d.notifier.notify(`${model.id} failed: ${error.message}`);
+      this.#waiters.rejectAll(error);
+      return false;
+    }
+    const decision = decideRestart(this.#crashTimes, now, this.#cfg, this.#oomsAtFloor);
     if (decision.action === 'give-up') {
       this.#apply('gaveUp');
       const message = `${decision.message} (last crash: ${reason})`;
-      this.#error = { reason: 'engine-failed', message, hint: engineFailed(message).data.hint };
+      this.#error = { reason: 'engine-failed', message, hint: engineFailed(message, decision.hint).data.hint };
       this.#d.log.error({ model: model.id, reason }, message);
       this.#d.emit({ type: 'failed', model: model.id, message });
       this.#d.notifier.notify(`${model.id} failed: ${message}`);
-      this.#waiters.rejectAll(engineFailed(message));
-      return;
+      this.#waiters.rejectAll(engineFailed(message, decision.hint));
+      return false;
     }
     this.#d.notifier.notify(`${model.id} crashed (${reason}); restarting${note}`);
     this.#apply('retryScheduled');
-    const gen = this.#gen;
-    this.#retryTimer = setTimeout(() => void this.#serial(async () => {
-      if (gen !== this.#gen || this.#state !== 'backoff' || this.#closed) return;
+    const timer: NodeJS.Timeout = setTimeout(() => void this.#serial(async () => {
+      // Cancelled (a load, an unload, a stop) since it was set: not this timer's turn any more.
+      if (this.#retryTimer !== timer || this.#state !== 'backoff' || this.#closed) return;
       this.#retryTimer = null;
       this.#restarts++;
       this.#d.emit({ type: 'restart', model: model.id, attempt: decision.attempt, delayMs: decision.delayMs });
       await this.#spawn();
     }), decision.delayMs);
+    this.#retryTimer = timer;
+    return true;
   }
 
   /** The cheap view the endpoint's /health and /v1/models need. */
@@ -429,6 +477,7 @@ export class Supervisor {
       state: this.#state,
       model: this.#model?.id ?? null,
       contextWindow: this.contextWindowFor(this.#model?.id ?? null),
+      contextShrunkFrom: this.#settings.shrunkFrom(this.#model?.id ?? null),
       pid: r && hasProcess(this.#state) ? r.handle.pid : null,
       url: r && hasProcess(this.#state) ? r.url : null,
       restarts: this.#restarts,

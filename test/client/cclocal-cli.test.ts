@@ -1,9 +1,9 @@
 // cclocal's own behaviour around Claude Code: which model it attaches, the memory safeguard when
 // not on a terminal, and the cache commands.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -43,6 +43,22 @@ test('a tight model outside a terminal gets the recommended context shrink, whic
   assert.equal(s.engine.contextWindow, 16384);
 });
 
+test('a tight model loaded afresh again keeps the recommended window instead of halving it once more', async (t) => {
+  // A floor far below the window, so that halving again could happen (the default floor is half the default).
+  const home = makeHome(t, { config: { platform: 'darwin', contextFloor: 4096 }, env: { FAKE_SYSCTL_HW_MEMSIZE: String(24 * GiB), FAKE_SYSCTL_IOGPU_WIRED_LIMIT_MB: '0', FAKE_VLLM_SCRIPT: '[]' } });
+  const d = await startDaemon(t, home);
+  for (const round of [1, 2, 3]) {
+    const r = await cclocal(t, home, ['--gemma', '--', '-p', 'hi']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /Tight memory/);
+    assert.equal((await d.rpc.request('status')).engine.contextWindow, 16384, `load ${round}: half the default, not half the last shrink`);
+    if (round > 1) assert.match(r.stderr, /already shrunk; keeping it/);
+    // Says so, and how to raise it, before Claude Code starts.
+    assert.match(r.stderr, /⚠ context window 16384 tokens, below this model's default of 32768; to raise it: cclocald load mlx-community\/gemma-4-26b-a4b-it-4bit --ctx 32768/);
+    await d.rpc.request('unload'); // the next cclocal loads it afresh, through the preflight again
+  }
+});
+
 test('--no-mem-check skips the preflight', async (t) => {
   const home = makeHome(t, { config: { platform: 'darwin' }, env: { FAKE_SYSCTL_HW_MEMSIZE: String(24 * GiB), FAKE_VLLM_SCRIPT: '[]' } });
   const d = await startDaemon(t, home);
@@ -69,15 +85,22 @@ test('--list shows every cached model with its size and flag; --rm refuses witho
   assert.match(rm.stderr, /--rm needs a terminal/);
 });
 
-test('when the daemon cannot start, cclocal says why and where its log is', async (t) => {
+test('when the daemon cannot start, cclocal says why at once, with only what that start wrote', async (t) => {
   const home = makeHome(t);
   const blocker = createServer();
   await new Promise<void>((r) => blocker.listen(home.port, '127.0.0.1', r));
   t.after(() => blocker.close());
-  const r = await cclocal(t, home, ['--gemma-light', '--', '-p', 'hi']);
+  // An earlier run's log: none of it explains this start (issue #11 printed 20 lines of it).
+  mkdirSync(home.paths.logsDir, { mode: 0o700 });
+  writeFileSync(home.paths.daemonLog, Array.from({ length: 30 }, (_, i) => `{"level":30,"msg":"an older run, line ${i}"}\n`).join(''));
+  // The daemon gives up within a second; the start wait (20 s) must end with its exit, so this
+  // deadline, generous for three Node starts on a busy machine, is one the old wait missed.
+  const r = await runProgram(CCLOCAL, ['--gemma-light', '--', '-p', 'hi'], { cwd: home.dir, env: { ...home.env, CCLOCAL_CLAUDE_BIN: join(FIXTURE_BIN, 'fake-claude') }, timeoutMs: 15_000 });
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /cclocald exited with code 1; last lines of .*daemon\.log:/);
-  assert.match(r.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${home.port}: the port is in use`));
+  assert.match(r.stderr, new RegExp(`cclocald exited with code 1: cannot listen on 127\\.0\\.0\\.1:${home.port}: the port is in use`));
+  assert.match(r.stderr, /\(its log: .*daemon\.log\)/);
+  assert.doesNotMatch(r.stderr, /an older run/);
+  assert.doesNotMatch(r.stderr, /^\{"level"/m, 'the daemon\'s own message, not its JSON log');
 });
 
 test('a failed engine is reported with the crash reason and the fix', async (t) => {
@@ -160,4 +183,51 @@ test('a SIGTERM to cclocal reaches claude, and cclocal then dies of the same sig
   proc.kill('SIGTERM'); // cclocal only, not its process group
   const [code, signal] = (await exited) as [number | null, NodeJS.Signals | null];
   assert.deepEqual({ code, signal }, { code: null, signal: 'SIGTERM' });
+});
+
+// Issue #11, item 4: the warm path sources only what this user alone can write.
+test('the warm path never sources an attach.sh that its group can write, nor one in a home others can write', async (t) => {
+  const home = makeHome(t);
+  const d = await startDaemon(t, home);
+  await d.rpc.request('load', { model: 'gemma-light' });
+  appendFileSync(home.paths.attachScript, 'echo planted-code-ran\n');
+  const env = { ...home.env, CCLOCAL_CLAUDE_BIN: join(FIXTURE_BIN, 'fake-claude') };
+  const sourced = await runProgram(CCLOCAL, ['--', '-p', 'x'], { env });
+  assert.match(sourced.stdout, /planted-code-ran/, 'a file of the user\'s own is sourced (the arrangement works)');
+
+  chmodSync(home.paths.attachScript, 0o620);
+  const r = await runProgram(CCLOCAL, ['--', '-p', 'x'], { env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stdout, /planted-code-ran/);
+  assert.match(r.stdout, /fake claude ran/, 'the Node client attached claude instead');
+  assert.match(r.stderr, /not sourcing it: \S+attach\.sh is writable by its group \(mode 0620\)/);
+
+  chmodSync(home.paths.attachScript, 0o600);
+  chmodSync(home.paths.home, 0o770);
+  onCleanup(t, () => chmodSync(home.paths.home, 0o700));
+  const open = await runProgram(CCLOCAL, ['--', '-p', 'x'], { env });
+  assert.equal(open.code, 1);
+  assert.doesNotMatch(open.stdout, /planted-code-ran|fake claude ran/);
+  assert.match(open.stderr, new RegExp(`cclocal: ${home.paths.home} is writable by its group \\(mode 0770\\)`));
+});
+
+// Issue #11, item 11: `kill -0` alone took any process that got the dead daemon's pid for it.
+test('after a hard daemon death whose pid went to another process, cclocal starts cclocald instead of attaching to the dead endpoint', async (t) => {
+  const home = makeHome(t);
+  onCleanup(t, () => cclocald(home, 'stop'));
+  // What a daemon killed with SIGKILL long ago leaves: attach.sh, its pid file, its socket file.
+  writeFileSync(home.paths.attachScript, 'echo stale-attach-sourced\n', { mode: 0o600 });
+  const stranger = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
+  onCleanup(t, () => { stranger.kill('SIGKILL'); });
+  writeFileSync(home.paths.pid, `${stranger.pid}\n`);
+  const longAgo = new Date(Date.now() - 3600_000);
+  utimesSync(home.paths.pid, longAgo, longAgo);
+  spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(home.paths.socket)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+  assert.ok(statSync(home.paths.socket).isSocket(), 'a dead socket is left');
+  const r = await runProgram(CCLOCAL, ['--', '-p', 'x'], { env: { ...home.env, CCLOCAL_CLAUDE_BIN: join(FIXTURE_BIN, 'fake-claude') } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stdout, /stale-attach-sourced/);
+  assert.match(r.stderr, /Starting cclocald/);
+  assert.match(r.stdout, /fake claude ran/);
+  assert.ok(isAlive(stranger.pid!), 'the stranger was left alone');
 });

@@ -85,3 +85,20 @@ test("the menu's cache screen deletes a cached model after a yes, and refuses th
   keys('Up', 'Enter'); // from the loaded model up to Quit
   await waitForScreen(session, /Bye\.[\s\S]*exit=0/, 'cclocal to quit');
 });
+
+test('the menu marks a loaded model whose window is below its default, and says how to raise it', { skip: hasTmux ? false : 'tmux is not installed' }, async (t) => {
+  const home = makeHome(t);
+  const d = await startDaemon(t, home);
+  await d.rpc.request('load', { model: 'gemma-light', contextWindow: 16384 });
+  const env = { ...home.env, CCLOCAL_CLAUDE_BIN: join(FIXTURE_BIN, 'fake-claude'), TERM: 'xterm-256color' };
+  const session = `ccl${process.pid}${Date.now() % 100000}`;
+  const command = `env ${Object.entries(env).map(([k, v]) => `${k}=${shQuote(String(v))}`).join(' ')} ${shQuote(join(ROOT, 'bin', 'cclocal'))}; echo "exit=$?"; sleep 600`;
+  execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '200', '-y', '50', command]);
+  onCleanup(t, () => { spawnSync('tmux', ['kill-session', '-t', session]); return cclocald(home, 'stop'); });
+  const menu = await waitForScreen(session, /q\) Quit/, 'the model menu');
+  assert.match(menu, /1\) Gemma-4-E4B .*\[loaded, warm\]  \[window shrunk\]/);
+  // The loaded model is highlighted first, so its note shows at once.
+  assert.match(menu, /⚠ context window 16384 tokens, below this model's default of 32768; to raise it: cclocald load gemma-light --ctx 32768/);
+  execFileSync('tmux', ['send-keys', '-t', session, 'Up', 'Enter']); // from the loaded model up to Quit
+  await waitForScreen(session, /Bye\.[\s\S]*exit=0/, 'cclocal to quit');
+});

@@ -50,7 +50,7 @@ test('a Metal OOM restarts the engine with half the context, records it and noti
   assert.equal(liveEngines(home).length, 1);
 });
 
-test('the shrunk context is kept for that model across unload and reload', async (t) => {
+test('the shrunk context is kept for that model across unload and reload, and status says how to raise it', async (t) => {
   const home = makeHome(t, { env: { FAKE_VLLM_OOM_AFTER_REQUESTS: '1' } });
   const d = await startDaemon(t, home);
   const loaded = await d.rpc.request('load', { model: 'gemma-light' });
@@ -59,7 +59,37 @@ test('the shrunk context is kept for that model across unload and reload', async
   await d.events.next(isState('ready'), 'the engine ready again');
   await d.rpc.request('unload');
   assert.equal((await d.rpc.request('load', { model: 'gemma-light' })).contextWindow, 16384);
+  assert.equal((await d.rpc.request('status')).engine.contextShrunkFrom, 32768);
+  const said = await cclocald(home, 'status');
+  assert.match(said.stdout, new RegExp(`⚠ context window 16384 tokens, below this model's default of 32768; to raise it: cclocald load ${GEMMA} --ctx 32768`));
   assert.equal((await d.rpc.request('setContext', { contextWindow: 32768 })).contextWindow, 32768);
+  assert.equal((await d.rpc.request('status')).engine.contextShrunkFrom, null);
+  assert.doesNotMatch((await cclocald(home, 'status')).stdout, /below this model's default/);
+});
+
+test('steady out-of-memory crashes with the window at its floor end in failed at the second, naming memory and what to free', async (t) => {
+  // Every engine start aborts on its first request: a machine that lacks the memory even at the floor.
+  const home = makeHome(t, { env: { FAKE_VLLM_OOM_AFTER_REQUESTS: '1' } });
+  const d = await startDaemon(t, home);
+  await d.rpc.request('load', { model: 'gemma-light' });
+  const answers: Array<{ status: number; text: string }> = [];
+  // Each request is retried once on the restarted engine; a few are enough to reach the end.
+  for (let i = 0; i < 4 && d.events.ofType('failed').length === 0; i++) {
+    const res = await fetch(`http://127.0.0.1:${home.port}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }) });
+    answers.push({ status: res.status, text: await res.text() });
+  }
+  const failed = await d.events.next(isType('failed'), 'the engine given up');
+  assert.match(failed.message, /ran out of memory 2 times in the last 10 minutes with its context window already at the floor \(16384 tokens\).*will not be restarted \(last crash: metal-oom\)/);
+  // One halving to the floor, then two crashes there: given up well before the crash loop (5).
+  assert.deepEqual(d.events.ofType('contextShrunk').map((e) => [e.from, e.to]), [[32768, 16384]]);
+  assert.equal(d.events.ofType('crash').length, 3);
+  const s = await d.rpc.request('status');
+  assert.equal(s.engine.state, 'failed');
+  assert.equal(s.engine.contextWindow, 16384);
+  assert.match(s.engine.error?.hint ?? '', /free GPU memory \(quit other programs that use it/);
+  assert.deepEqual(liveEngines(home), []);
+  // The client that hit the last one hears why.
+  assert.match(answers.at(-1)!.text, /out of memory .* at the floor .*free GPU memory/);
 });
 
 test('an engine that keeps failing at start-up backs off, then ends in failed with the reason', async (t) => {

@@ -1,16 +1,17 @@
 // A real `cclocald run` with the stand-in engine: load, status, unload, stop, one daemon per home.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { connectDaemon } from '../../daemon/protocol/connect.js';
+import { homePaths } from '../../daemon/protocol/paths.js';
 import type { StatusResult } from '../../daemon/protocol/protocol.js';
 import { readPid } from '../../daemon/home.js';
 import { isState } from '../helpers/events.js';
 import { onCleanup } from '../helpers/temp-home.js';
-import { cclocald, isAlive, liveEngines, makeHome, recorded, ROOT, spawnDaemon, startDaemon } from '../helpers/daemon.js';
+import { cclocald, DAEMON_MAIN, isAlive, liveEngines, makeHome, recorded, ROOT, runProgram, spawnDaemon, startDaemon } from '../helpers/daemon.js';
 
 const GEMMA = 'mlx-community/gemma-4-e4b-it-4bit';
 
@@ -268,4 +269,107 @@ test('a full disk under the daemon log drops log lines, not the daemon: it loads
   assert.equal(await d.stop(), 0, d.output());
   assert.deepEqual(d.output().match(/cannot write \S*daemon\.log \(ENOSPC\)/g), [`cannot write ${home.paths.daemonLog} (ENOSPC)`], 'said once, on stderr');
   assert.equal(liveEngines(home).length, 0);
+});
+
+// Issue #11, item 4: a home another user could change is refused before anything is read or
+// written there, in words, with the fix (no stack trace).
+/** `cclocald run` that must refuse to start: a deadline, so a daemon that starts anyway fails the test. */
+const refusedRun = (env: NodeJS.ProcessEnv) => runProgram(process.execPath, ['--import', 'tsx', DAEMON_MAIN, 'run'], { env, timeoutMs: 30_000 });
+
+test('a home writable by all (0777) or by its group (0770), or a symlink to one, is refused with the reason and the fix', async (t) => {
+  const home = makeHome(t);
+  for (const [mode, who] of [[0o777, 'its group and all users'], [0o770, 'its group']] as const) {
+    chmodSync(home.paths.home, mode);
+    const r = await refusedRun(home.env);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`^cclocald: ${home.paths.home} is writable by ${who} \\(mode 0${mode.toString(8)}\\), who could plant the files cclocal runs; check what is in it, then \`chmod 700 ${home.paths.home}\``));
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    assert.equal(statSync(home.paths.home).mode & 0o777, mode, 'left as it was: refused, not silently tightened');
+    assert.equal(existsSync(home.paths.logsDir), false, 'nothing was written there');
+  }
+  const link = join(home.dir, 'link');
+  symlinkSync(home.paths.home, link);
+  const viaLink = await refusedRun({ ...home.env, CCLOCAL_HOME: link });
+  assert.equal(viaLink.code, 1);
+  assert.match(viaLink.stderr, new RegExp(`${home.paths.home} is writable by its group`), 'the target is judged');
+});
+
+test('a fresh home is created 0700, and an existing one of ours that others may read is tightened to 0700', async (t) => {
+  const base = makeHome(t);
+  const fresh = join(base.dir, 'new', 'h');
+  const home = { ...base, paths: homePaths(fresh), env: { ...base.env, CCLOCAL_HOME: fresh } };
+  await startDaemon(t, home);
+  assert.equal(statSync(fresh).mode & 0o777, 0o700);
+  const readable = makeHome(t);
+  chmodSync(readable.paths.home, 0o755);
+  await startDaemon(t, readable);
+  assert.equal(statSync(readable.paths.home).mode & 0o777, 0o700);
+});
+
+test('a home that cannot be created is refused in words, not with a stack trace', async (t) => {
+  const base = makeHome(t);
+  const file = join(base.dir, 'a-file');
+  writeFileSync(file, '');
+  const homes: Array<[string, RegExp]> = [[join(file, 'h'), /cannot create \S+a-file\/h \(a file stands where a folder must be\)/]];
+  // Root writes anywhere: an unwritable folder only stops another user.
+  if (process.getuid!() !== 0) {
+    const locked = join(base.dir, 'locked');
+    mkdirSync(locked, { mode: 0o500 });
+    homes.push([join(locked, 'h'), /cannot create \S+locked\/h \(permission denied\)/]);
+  }
+  for (const [dir, want] of homes) {
+    const r = await refusedRun({ ...base.env, CCLOCAL_HOME: dir });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, want);
+    assert.match(r.stderr, /set CCLOCAL_HOME to a folder you can write/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    const viaStart = await cclocald({ ...base, env: { ...base.env, CCLOCAL_HOME: dir } }, 'start');
+    assert.equal(viaStart.code, 1);
+    assert.match(viaStart.stderr, want);
+    assert.doesNotMatch(viaStart.stderr, /\n\s+at /, '`cclocald start` says it the same way');
+  }
+});
+
+test('a symlink planted at attach.sh.tmp is not followed: the file it points to keeps its content', async (t) => {
+  const home = makeHome(t);
+  const victim = join(home.dir, 'victim');
+  writeFileSync(victim, 'precious\n');
+  symlinkSync(victim, `${home.paths.attachScript}.tmp`);
+  const d = await startDaemon(t, home);
+  await d.rpc.request('load', { model: 'gemma-light' });
+  assert.equal(readFileSync(victim, 'utf8'), 'precious\n');
+  assert.ok(lstatSync(home.paths.attachScript).isFile(), 'attach.sh is a file of its own, not the planted link');
+  assert.match(readFileSync(home.paths.attachScript, 'utf8'), /ANTHROPIC_BASE_URL/);
+});
+
+// Issue #11, item 11: only a cclocald of this home counts as booting.
+test('a fresh pid file naming a live process that is no cclocald does not hold the start; a booting cclocald of this home does', async (t) => {
+  const home = makeHome(t);
+  const stranger = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
+  onCleanup(t, () => { stranger.kill('SIGKILL'); });
+  writeFileSync(home.paths.pid, `${stranger.pid}\n`); // just written: as young as a booting daemon's
+  const d = await startDaemon(t, home);
+  assert.equal((await d.rpc.request('status')).daemon.pid, d.proc.pid);
+  assert.ok(isAlive(stranger.pid!), 'the stranger was left alone');
+  d.rpc.close();
+  assert.equal(await d.stop(), 0);
+
+  // A cclocald of this home that has not opened its socket yet: its argv and CCLOCAL_HOME say so.
+  const booting = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)', join(ROOT, 'daemon', 'main.ts'), 'run'], { stdio: 'ignore', env: { ...home.env } });
+  onCleanup(t, () => { booting.kill('SIGKILL'); });
+  writeFileSync(home.paths.pid, `${booting.pid}\n`);
+  const second = spawnDaemon(home);
+  const [code] = await once(second, 'exit');
+  assert.equal(code, 1);
+  assert.match(second.output(), new RegExp(`already running \\(pid ${booting.pid}\\)`));
+});
+
+test('a load waiting when the daemon stops is told "cclocald is shutting down", not that the connection was lost', async (t) => {
+  const home = makeHome(t);
+  home.env.FAKE_VLLM_LOAD_HOLD_FILE = join(home.dir, 'never'); // the load stays in progress
+  const d = await startDaemon(t, home);
+  const loading = d.rpc.request('load', { model: 'gemma-light' }).then(() => 'loaded', (err: Error) => err.message);
+  await d.events.next(isState('loading'), 'the engine loading');
+  d.proc.kill('SIGTERM');
+  assert.equal(await loading, 'cclocald is shutting down');
 });

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { preflight } from '../../daemon/preflight.js';
 
 const GiB = 1024 ** 3;
-const base = { contextWindow: 32768, contextFloor: 4096, cachedBytes: 0, catalogBytes: 0, wiredLimitMb: 0 };
+const base = { contextWindow: 32768, defaultContextWindow: 32768, contextFloor: 4096, cachedBytes: 0, catalogBytes: 0, wiredLimitMb: 0 };
 
 test('a 16 GB model on a 24 GB Mac is tight: shrink the context and raise the wired limit to RAM − 3 GB', () => {
   const r = preflight({ ...base, totalBytes: 24 * GiB, catalogBytes: 16 * GiB });
@@ -45,4 +45,11 @@ test('unknown RAM or unknown model size is never called tight', () => {
 test('a context already at the floor is not shrunk further', () => {
   const r = preflight({ ...base, contextWindow: 4096, totalBytes: 24 * GiB, catalogBytes: 18 * GiB });
   assert.equal(r.recommend.contextWindow, undefined);
+});
+
+test('the recommendation starts from the default window, so a remembered shrink is not halved again', () => {
+  const tight = { ...base, totalBytes: 24 * GiB, catalogBytes: 18 * GiB };
+  assert.equal(preflight({ ...tight, contextWindow: 16384 }).recommend.contextWindow, undefined, 'already at half the default');
+  assert.equal(preflight({ ...tight, contextWindow: 8192 }).recommend.contextWindow, undefined, 'never raised by the safeguard');
+  assert.equal(preflight({ ...tight, contextWindow: 65536, defaultContextWindow: 32768 }).recommend.contextWindow, 16384, 'a raised window comes down to half the default');
 });

@@ -1,6 +1,7 @@
 // The real Claude Code CLI (@anthropic-ai/claude-code, a devDependency) driven through `cclocal`
 // against a real daemon and the scripted stand-in engine; what lands on disk is checked.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -165,10 +166,11 @@ test('with a warm daemon, `cclocal -- …` execs claude straight from the launch
   const d = await startDaemon(t, home);
   await d.rpc.request('load', { model: 'gemma-light' });
   assert.ok(existsSync(home.paths.attachScript), 'the daemon wrote the warm-path file');
-  // A PATH with `cat` but no node: the Node client cannot run, so only the warm path can succeed.
+  // A PATH with the launcher's checks (`cat`, `id`, `find`, `ps`) but no node: the Node client
+  // cannot run, so only the warm path can succeed.
   const bin = join(home.dir, 'nonode');
   mkdirSync(bin);
-  symlinkSync('/bin/cat', join(bin, 'cat'));
+  for (const tool of ['cat', 'id', 'find', 'ps']) symlinkSync(execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(bin, tool));
   const r = await cclocal(t, home, ['--', '-p', `create ${target}`], { PATH: bin });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(readFileSync(target, 'utf8'), 'warm');

@@ -76,7 +76,7 @@ test('a streamed request held through a long prefill gets ping events before mes
 });
 
 test('a prompt found too long after pings have begun the stream still says so, in an SSE error event', async (t) => {
-  const home = makeHome(t, { config: { pingIntervalMs: 50, autoload: false, defaultContextWindow: 4096 } });
+  const home = makeHome(t, { config: { pingIntervalMs: 50, autoload: false, defaultContextWindow: 4096, contextFloor: 4096 } }); // a small window, its default: small bodies overflow it
   const hold = join(home.dir, 'loaded');
   home.env.FAKE_VLLM_LOAD_HOLD_FILE = hold;
   const d = await startDaemon(t, home);
@@ -142,7 +142,7 @@ test('a crash before the first token, with pings already sent, is retried into o
 });
 
 test('an answer that comes quickly keeps its plain HTTP status: no ping, no SSE wrapper', async (t) => {
-  const home = makeHome(t, { config: { pingIntervalMs: 15_000 } });
+  const home = makeHome(t, { config: { pingIntervalMs: 15_000, defaultContextWindow: 4096, contextFloor: 4096 } }); // a small window, its default: small bodies overflow it
   const d = await startDaemon(t, home);
   await d.rpc.request('load', { model: 'gemma-light', contextWindow: 4096 });
   const res = await streamRequest(home, { messages: [{ role: 'user', content: 'x '.repeat(30_000) }] });

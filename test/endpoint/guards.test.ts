@@ -55,7 +55,7 @@ test('with nothing loaded the answer says how to fix it and tells the SDK not to
 });
 
 test('a conversation that grows by appending is tokenized once, not on every turn', async (t) => {
-  const home = makeHome(t);
+  const home = makeHome(t, { config: { contextFloor: 4096 } }); // a small window: small bodies overflow it
   const d = await startDaemon(t, home);
   // The stand-in tokenizer counts four bytes a token: 12 KB of messages is about 3,000 tokens.
   await d.rpc.request('load', { model: 'gemma-light', contextWindow: 4096 });

@@ -39,6 +39,20 @@ test('a foreign Host (DNS rebinding) or a foreign Origin is refused; loopback na
   assert.equal((await call(home, 'POST', '/v1/messages', { origin: 'http://localhost:3000' }, message)).status, 200);
 });
 
+test('a Host or Origin that only starts like a loopback name is refused', async (t) => {
+  const home = makeHome(t);
+  await startDaemon(t, home);
+  for (const host of ['[::1]evil.com', '[::1].evil.com', `[::1]:${home.port}.evil.com`, `127.0.0.1.evil.com:${home.port}`, `localhost:${home.port}@evil.com`]) {
+    const r = await call(home, 'GET', '/v1/models', { host });
+    assert.equal(r.status, 403, host);
+    assert.match(r.body, /not a loopback name/, host);
+  }
+  for (const origin of ['http://[::1]evil.com', 'http://[::1].evil.com', 'http://localhost.evil.com:3000']) {
+    assert.equal((await call(home, 'GET', '/v1/models', { origin })).status, 403, origin);
+  }
+  assert.equal((await call(home, 'GET', '/v1/models', { host: `[::1]:${home.port}`, origin: 'http://[::1]:3000' })).status, 200);
+});
+
 test('/health is 200 only when a model is ready; / and /v1/models answer at once', async (t) => {
   const home = makeHome(t);
   const d = await startDaemon(t, home);

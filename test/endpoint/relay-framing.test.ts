@@ -36,7 +36,7 @@ test('an answer that arrives in one read is relayed whole: preamble, heartbeat a
     const gone = new AbortController();
     void relay({
       engineUrl, path: '/v1/messages', body: '{}', headers: { 'content-type': 'application/json' }, stream: true,
-      timeouts: { firstEventMs: 10_000, betweenEventsMs: 10_000 }, crashReason: async () => null, now: Date.now,
+      timeouts: { firstEventMs: 10_000, betweenEventsMs: 10_000 }, whyEnded: async () => null, now: Date.now,
     }, res, gone.signal).then((o) => outcomes.push(o));
     void req.resume();
   }));
@@ -63,7 +63,7 @@ test('an answer that arrives whole while its prompt is still being counted is he
     const front = await listen(t, createServer((req, res) => {
       void relay({
         engineUrl, path: '/v1/messages', body: '{}', headers: { 'content-type': 'application/json' }, stream: true,
-        timeouts: { firstEventMs: 10_000, betweenEventsMs: 10_000 }, crashReason: async () => null, now: Date.now, inputTokens,
+        timeouts: { firstEventMs: 10_000, betweenEventsMs: 10_000 }, whyEnded: async () => null, now: Date.now, inputTokens,
       }, res, new AbortController().signal).then((o) => outcomes.push(o));
       void req.resume();
     }));

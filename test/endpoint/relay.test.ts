@@ -107,7 +107,7 @@ test('an OOM mid-stream ends the stream with an overloaded_error event naming th
   const r = await rawStream(home, {});
   assert.equal(r.status, 200);
   assert.match(r.text, /event: content_block_delta\ndata: .*"w0 "/);
-  assert.match(r.text, /event: error\ndata: \{"type":"error","error":\{"type":"overloaded_error","message":"the local engine stopped mid-answer \(metal-oom\)/);
+  assert.match(r.text, /event: error\ndata: \{"type":"error","error":\{"type":"overloaded_error","message":"the local engine stopped mid-answer: it crashed \(metal-oom\); cclocald is restarting it/);
   assert.ok(!r.text.includes('message_stop'));
   await d.events.next(isState('ready'), 'the engine back after the OOM');
   assert.equal((await rawStream(home, {})).text.includes('event: message_stop'), true);
@@ -149,8 +149,8 @@ test('an engine that stops generating without exiting is caught as wedged and re
   assert.match((await rawStream(home, {})).text, /event: message_stop/);
 });
 
-test('a prompt over the shrunk context window is refused as Anthropic does, without reaching the engine', async (t) => {
-  const home = makeHome(t);
+test('a prompt over the shrunk context window is refused as Anthropic does, without reaching the engine, and says how to raise it', async (t) => {
+  const home = makeHome(t, { config: { contextFloor: 4096 } }); // a small window: small bodies overflow it
   const d = await startDaemon(t, home);
   await d.rpc.request('load', { model: 'gemma-light', contextWindow: 4096 });
   const small = await client(home).messages.create({ model: 'claude-sonnet-4-5', max_tokens: 8, messages: [{ role: 'user', content: 'short' }] });
@@ -159,7 +159,7 @@ test('a prompt over the shrunk context window is refused as Anthropic does, with
 
   const err = await client(home).messages.create({ model: 'claude-sonnet-4-5', max_tokens: 8, messages: [{ role: 'user', content: 'word '.repeat(8000) }] }).then(() => null, (e: unknown) => e);
   assert.ok(err instanceof Anthropic.BadRequestError);
-  assert.match(err.message, /prompt is too long: \d+ tokens > 4096 maximum/);
+  assert.match(err.message, /prompt is too long: \d+ tokens > 4096 maximum; context window 4096 tokens, below this model's default of 32768; to raise it: cclocald load mlx-community\/gemma-4-e4b-it-4bit --ctx 32768/);
   assert.equal((err.error as { error: { type: string } }).error.type, 'invalid_request_error');
   assert.equal(engineRequests(home).length, 1, 'only the short request reached the engine');
   assert.equal((await d.rpc.request('status')).endpoint.rejectedTooLong, 1);

@@ -33,6 +33,12 @@ test('on upstream vllm-mlx the fork-only parser name and flag are left out', () 
   assert.ok(!argv.includes('--tool-call-truncation-notice'));
 });
 
+test('the engine is told 127.0.0.1 when its --help lists --host, and is not handed a flag it lacks', () => {
+  const withHost = capabilitiesFromHelp('usage: vllm-mlx serve [-h] [--host HOST] [--port PORT]\n  --tool-call-parser {auto,gemma4}\n');
+  assert.deepEqual(argvFor('gemma-light', withHost).slice(2, 6), ['--port', '41000', '--host', '127.0.0.1']);
+  assert.ok(!argvFor('gemma-light', UPSTREAM).includes('--host'));
+});
+
 test('a custom model id gets the auto parser and no reasoning parser', () => {
   const argv = argvFor('someone/Some-Model-4bit');
   assert.equal(argv[argv.indexOf('--tool-call-parser') + 1], 'auto');

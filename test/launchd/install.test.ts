@@ -2,8 +2,8 @@
 // temporary HOME with a space in it. The stand-ins start the daemon from the service file, as
 // launchd and systemd would, so the tests also see the daemon come and go.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { parse } from 'plist';
 import { socketAnswers } from '../../common/wait-for.js';
@@ -166,4 +166,33 @@ test('launchd: start, restart and status go through launchctl kickstart and prin
   assert.equal((await cclocald(home, 'start')).code, 0);
   assert.equal(calls(home, 'launchctl').at(-1), `kickstart ${target}`);
   assert.equal(await socketAnswers(home.paths.socket), true);
+});
+
+// Issue #11, item 12: where systemctl --user has no session to talk to, install must not leave
+// a unit behind that every later start goes through and fails on.
+test('without a user systemd session, install says why in systemd\'s words and leaves no unit; a unit left behind names `cclocald uninstall`', async (t) => {
+  const home = serviceHome(t);
+  home.env.FAKE_SYSTEMCTL_NO_BUS = '1';
+  const unit = join(home.env.HOME!, '.config/systemd/user/cclocald.service');
+  const r = await cclocald(home, 'install', '--platform', 'linux');
+  assert.equal(r.code, 1, r.stdout);
+  assert.match(r.stderr, /^cclocald: the login service did not start: systemctl --user daemon-reload failed: Failed to connect to bus: No medium found$/m);
+  assert.match(r.stderr, /^systemctl --user status --no-pager cclocald\.service:\n {2}Failed to connect to bus: No medium found$/m);
+  assert.match(r.stderr, /^journalctl --user -u cclocald\.service -n 20 --no-pager:\n {2}No journal files were found\.$/m);
+  assert.match(r.stderr, /nothing is left installed/);
+  assert.match(r.stderr, /loginctl enable-linger/);
+  assert.doesNotMatch(r.stderr + r.stdout, /\n\s+at /, 'no stack trace');
+  assert.equal(existsSync(unit), false, 'the unit was taken back');
+  assert.ok(!calls(home, 'systemctl').includes('--user enable cclocald.service'), 'nothing was tried past the first failure');
+
+  // A unit installed where a session was once available: cclocal's start goes through it.
+  mkdirSync(dirname(unit), { recursive: true });
+  writeFileSync(unit, '[Service]\nExecStart=/bin/false\n');
+  const c = await runProgram(join(ROOT, 'bin', 'cclocal'), ['--gemma-light', '--', '-p', 'x'], { env: { ...home.env, CCLOCAL_CLAUDE_BIN: join(FIXTURE_BIN, 'fake-claude') } });
+  assert.equal(c.code, 1);
+  assert.match(c.stderr, /the login service refused to start: Failed to connect to bus: No medium found/);
+  assert.match(c.stderr, /remove it with `cclocald uninstall`/);
+  const gone = await cclocald(home, 'uninstall', '--platform', 'linux');
+  assert.equal(gone.code, 0, gone.stderr);
+  assert.equal(existsSync(unit), false);
 });

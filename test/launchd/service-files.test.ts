@@ -35,7 +35,7 @@ test('the LaunchAgent has every key launchd needs, with the right types, in both
   const [theirs, types] = JSON.parse(py.stdout) as [Record<string, unknown>, Record<string, string>];
   assert.deepEqual(types, {
     Label: 'str', ProgramArguments: 'list', EnvironmentVariables: 'dict', RunAtLoad: 'bool', KeepAlive: 'dict', ThrottleInterval: 'int',
-    ProcessType: 'str', StandardOutPath: 'str', StandardErrorPath: 'str', WorkingDirectory: 'str', ExitTimeOut: 'int',
+    ProcessType: 'str', StandardOutPath: 'str', StandardErrorPath: 'str', WorkingDirectory: 'str', ExitTimeOut: 'int', SoftResourceLimits: 'dict',
   });
   for (const p of [ours, theirs]) {
     assert.equal(p.Label, 'dev.cclocal.cclocald');
@@ -49,6 +49,8 @@ test('the LaunchAgent has every key launchd needs, with the right types, in both
     assert.equal(p.StandardErrorPath, `${s.userHome}/Library/Logs/cclocal/cclocald.err.log`);
     assert.equal(p.WorkingDirectory, s.userHome);
     assert.equal(p.ExitTimeOut, 30);
+    // launchd's default soft limit is 256 open files (issue 11, item 2).
+    assert.deepEqual(p.SoftResourceLimits, { NumberOfFiles: 8192 });
   }
   // Types as launchd.plist(5) wants them: integers are <integer>, booleans <true/>/<false/>.
   assert.match(text, /<key>ThrottleInterval<\/key>\s*<integer>10<\/integer>/);

@@ -54,6 +54,9 @@ async function llamaDaemon(t: TestContext, config: Record<string, unknown> = {})
   };
 }
 
+/** A window under the default floor (config.ts CONTEXT_FLOOR), its default: overflows stay cheap. */
+const SMALL_WINDOW = { defaultContextWindow: 4096, contextFloor: 4096 };
+
 async function post(url: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; text: string; type: string }> {
   const res = await fetch(new URL(path, url), { method: 'POST', headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', ...headers }, body: JSON.stringify(body) });
   return { status: res.status, text: await res.text(), type: res.headers.get('content-type') ?? '' };
@@ -104,7 +107,7 @@ test("count_tokens through the endpoint is llama-server's own tokenizer", { skip
 });
 
 test('a prompt over the window is refused as prompt is too long, and so is llama-server\'s own overflow', { skip }, async (t) => {
-  const { ready, auth } = await llamaDaemon(t);
+  const { ready, auth } = await llamaDaemon(t, SMALL_WINDOW);
   const s = await ready(L!.eos, 4096);
   const big = { model: 'x', max_tokens: 8, messages: [{ role: 'user', content: 'apple '.repeat(6000) }] };
   const refused = await post(s.endpoint.url, '/v1/messages', big);
@@ -116,7 +119,7 @@ test('a prompt over the window is refused as prompt is too long, and so is llama
   const srv = createServer((_req, res) => {
     void relay({
       engineUrl: s.engine.url!, path: '/v1/messages', body: JSON.stringify(huge), headers: { 'content-type': 'application/json', ...auth() }, stream: false,
-      timeouts: { firstEventMs: 60_000, betweenEventsMs: 60_000 }, crashReason: async () => null, now: Date.now, overflow: llamaServer.overflow,
+      timeouts: { firstEventMs: 60_000, betweenEventsMs: 60_000 }, whyEnded: async () => null, now: Date.now, overflow: llamaServer.overflow,
     }, res, new AbortController().signal);
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
@@ -196,7 +199,7 @@ test('SIGKILL of llama-server before the first token: the request is retried and
 });
 
 test("llama-server's own prompt size in message_start keeps the window guard from waiting on its tokenizer", { skip }, async (t) => {
-  const { ready, status } = await llamaDaemon(t);
+  const { ready, status } = await llamaDaemon(t, SMALL_WINDOW);
   const s = await ready(L!.eos, 4096);
   const first = [{ role: 'user', content: 'apple '.repeat(500) }];
   const a = await post(s.endpoint.url, '/v1/messages', { model: 'x', max_tokens: 4, stream: true, messages: first });

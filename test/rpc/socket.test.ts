@@ -3,8 +3,13 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
+import { join } from 'node:path';
+import { JSONRPCServer } from 'json-rpc-2.0';
+import pino from 'pino';
 import { readLines } from '../../daemon/protocol/framing.js';
+import { listenSocket } from '../../daemon/rpc/socket-server.js';
 import { makeHome, startDaemon } from '../helpers/daemon.js';
+import { tempDir } from '../helpers/temp-home.js';
 
 function rawClient(path: string): Promise<{ socket: Socket; send(line: string): Promise<Record<string, any>> }> {
   return new Promise((resolve, reject) => {
@@ -25,6 +30,8 @@ function rawClient(path: string): Promise<{ socket: Socket; send(line: string): 
     }));
   });
 }
+
+const pick = (r: Record<string, any>) => [r.error?.code, r.id];
 
 test('garbage, invalid requests, unknown methods and bad params get their errors; the connection goes on', async (t) => {
   const home = makeHome(t);
@@ -51,6 +58,65 @@ test('garbage, invalid requests, unknown methods and bad params get their errors
   assert.equal(ok.id, 7);
   assert.equal(ok.result.daemon.pid, d.proc.pid);
   assert.equal(d.proc.exitCode, null, 'the daemon is still running');
+});
+
+test('a non-string method, an object, array or boolean id and bad batches get -32600 as JSON-RPC 2.0 says', async (t) => {
+  const home = makeHome(t);
+  await startDaemon(t, home);
+  const c = await rawClient(home.paths.socket);
+  t.after(() => c.socket.destroy());
+
+  assert.deepEqual(pick(await c.send('{"jsonrpc":"2.0","id":1,"method":5}\n')), [-32600, 1]);
+  for (const id of ['{"a":1}', '[1]', 'true']) {
+    assert.deepEqual(pick(await c.send(`{"jsonrpc":"2.0","id":${id},"method":"status"}\n`)), [-32600, null], id);
+  }
+  const nested = await c.send('[[1],[2]]\n');
+  assert.ok(Array.isArray(nested), 'a batch is answered with an array');
+  assert.deepEqual(nested.map(pick), [[-32600, null], [-32600, null]]);
+  const mixed = await c.send('[{"jsonrpc":"2.0","id":7,"method":"status"},{"foo":"bar"},{"jsonrpc":"2.0","method":"status"}]\n');
+  assert.deepEqual(mixed.map((r: Record<string, any>) => [r.id, r.error?.code ?? 'result']), [[7, 'result'], [null, -32600]]);
+  const empty = await c.send('[]\n');
+  assert.ok(!Array.isArray(empty), 'an empty batch gets one error, not an array');
+  assert.deepEqual(pick(empty), [-32600, null]);
+  assert.equal((await c.send('{"jsonrpc":"2.0","id":8,"method":"status"}\n')).id, 8);
+});
+
+test('a client that sends requests but never reads the answers is dropped; others are still served', async (t) => {
+  const home = makeHome(t);
+  const d = await startDaemon(t, home);
+  const socket = connect(home.paths.socket);
+  t.after(() => socket.destroy());
+  await new Promise((r) => socket.once('connect', r));
+  let dropped = false;
+  socket.once('error', () => { dropped = true; }); // EPIPE once the daemon has hung up
+  socket.once('close', () => { dropped = true; });
+  // Never read: no 'data' listener, so the answers stay unread. Before the fix the daemon buffered
+  // all of them (about 135 MB for 150,000); a few MB of answers is far past its cap.
+  const line = '{"jsonrpc":"2.0","id":1,"method":"status"}\n';
+  let sent = 0;
+  while (!dropped && sent < 150_000) {
+    sent++;
+    if (!socket.write(line)) await new Promise((r) => { socket.once('drain', r); socket.once('close', r); });
+  }
+  assert.ok(dropped, `the daemon kept a client that read none of ${sent} answers`);
+  assert.equal((await d.rpc.request('status')).daemon.pid, d.proc.pid);
+});
+
+test('a client that never reads its event notifications is dropped once they pass the cap', async (t) => {
+  const path = join(tempDir(t), 's.sock');
+  const sock = await listenSocket(path, new JSONRPCServer(), pino({ level: 'silent' }), 64 * 1024);
+  t.after(() => sock.close());
+  const reader = await rawClient(path);
+  const idle = connect(path); // connects and never reads
+  t.after(() => { reader.socket.destroy(); idle.destroy(); });
+  await new Promise((r) => idle.once('connect', r));
+  await reader.send('{"jsonrpc":"2.0","id":1,"method":"none"}\n'); // barrier: both are accepted
+  const event = { type: 'progress', at: new Date(0).toISOString(), model: 'x'.repeat(200), phase: 'downloading', bytes: 1, rateBps: 1, loadingS: 0 } as const;
+  for (let i = 0; i < 100_000 && sock.connectionCount() === 2; i++) {
+    sock.broadcast(event);
+    if (i % 100 === 0) await new Promise((r) => setImmediate(r));
+  }
+  assert.equal(sock.connectionCount(), 1, 'only the reading client is left');
 });
 
 test('a line longer than the limit is answered -32700 and the next request still works', async (t) => {

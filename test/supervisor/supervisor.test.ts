@@ -94,6 +94,8 @@ function rig(t: TestContext, tunables: Partial<Config> = {}, engines: (name: str
       return p;
     },
     plan: { capabilities: async (kind) => caps(kind) },
+    // The fake pids may be real processes of the machine: never ask the system about them.
+    startStamp: async (pid) => `fake-${pid}`,
   });
   t.after(() => sup.shutdown());
   const nextSpawn = async (): Promise<FakeProcess> => {
@@ -136,6 +138,7 @@ test('a wedge report about an engine already replaced is ignored', async (t) => 
   const a = await r.nextSpawn();
   a.becomeReady();
   await loading;
+  await r.next('state', (e) => e.to === 'ready');
   const staleGen = (await r.sup.awaitReady()).gen;
   a.die('');
   const b = await r.nextSpawn();

@@ -1,0 +1,92 @@
+// Issue 11, items 1, 6 and 10: whatever fails while an engine starts (its log folder removed or in
+// the way, its record unwritable, the disk full) ends in a true state a person can act on, and
+// never in a process nobody could find again.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { liveEngines, makeHome, startDaemon, statusUntil } from '../helpers/daemon.js';
+
+test('the logs folder removed while the daemon runs: a crashed engine still restarts, and the folder is back', async (t) => {
+  const home = makeHome(t);
+  const d = await startDaemon(t, home);
+  await d.rpc.request('load', { model: 'gemma-light' });
+  const first = (await d.rpc.request('status')).engine.pid!;
+  rmSync(home.paths.logsDir, { recursive: true, force: true });
+  process.kill(first, 'SIGKILL');
+  await d.events.next((e) => e.type === 'crash', 'the crash');
+  const s = await statusUntil(d, (st) => st.engine.state === 'ready' && st.engine.pid !== first, 'the restarted engine');
+  assert.deepEqual(liveEngines(home), [s.engine.pid]);
+  assert.ok(existsSync(home.paths.engineLog), 'the logs folder and the engine log were made again');
+  // A load of the same model answers at once (it used to never return).
+  const again = await d.rpc.request('load', { model: 'gemma-light' });
+  assert.equal(again.model, 'mlx-community/gemma-4-e4b-it-4bit');
+});
+
+test('a swap whose engine cannot start ends failed with the reason, not "ready" with no process', async (t) => {
+  const home = makeHome(t);
+  const d = await startDaemon(t, home);
+  await d.rpc.request('load', { model: 'gemma-light' });
+  // Something that is not a folder where the logs folder belongs: the engine log cannot be made.
+  rmSync(home.paths.logsDir, { recursive: true, force: true });
+  writeFileSync(home.paths.logsDir, 'in the way');
+  await assert.rejects(d.rpc.request('load', { model: 'qwen3' }), (err: Error & { data?: { reason?: string; hint?: string } }) => {
+    assert.match(err.message, /logs/);
+    assert.doesNotMatch(err.message, /internal error/);
+    assert.ok(err.data?.hint, 'with a fix');
+    return true;
+  });
+  const s = await d.rpc.request('status');
+  assert.equal(s.engine.state, 'failed');
+  assert.equal(s.engine.pid, null);
+  assert.ok(s.engine.error?.message.includes('logs'), JSON.stringify(s.engine.error));
+  assert.deepEqual(liveEngines(home), [], 'no engine runs, and none is reported');
+  const health = await fetch(`http://127.0.0.1:${home.port}/health`);
+  assert.equal(health.status, 503);
+  // Once the way is clear, the same load works.
+  rmSync(home.paths.logsDir);
+  mkdirSync(home.paths.logsDir, { mode: 0o700 });
+  assert.equal((await d.rpc.request('load', { model: 'qwen3' })).model, 'mlx-community/Qwen3.5-9B-MLX-4bit');
+});
+
+test('an engine whose record cannot be written is not left running', async (t) => {
+  const home = makeHome(t);
+  // A folder squats on engine.json: the atomic rename onto it fails.
+  mkdirSync(home.paths.engineRecord);
+  writeFileSync(`${home.paths.engineRecord}/keep`, '');
+  const d = await startDaemon(t, home);
+  await assert.rejects(d.rpc.request('load', { model: 'gemma-light' }), /engine\.json|engine was not started/);
+  const s = await d.rpc.request('status');
+  assert.equal(s.engine.state, 'failed');
+  assert.equal(s.engine.pid, null);
+  assert.deepEqual(liveEngines(home), [], 'the engine it could not record was stopped');
+});
+
+test('an engine left by a daemon that died hard, with no record, is found by its mark: never two engines', async (t) => {
+  const home = makeHome(t);
+  const d1 = await startDaemon(t, home);
+  await d1.rpc.request('load', { model: 'gemma-light' });
+  const orphan = (await d1.rpc.request('status')).engine.pid!;
+  d1.rpc.close();
+  await d1.stop('SIGKILL');
+  rmSync(home.paths.engineRecord); // lost (or never written)
+  const d2 = await startDaemon(t, home);
+  const s = await statusUntil(d2, (st) => st.engine.state === 'ready', 'the autoloaded engine');
+  assert.notEqual(s.engine.pid, orphan);
+  assert.deepEqual(liveEngines(home), [s.engine.pid], 'the unrecorded leftover was stopped; one engine runs');
+});
+
+test('an engine that dies of a full disk: failed, "disk-full", with the fix, and no retry loop', async (t) => {
+  const home = makeHome(t, { env: { FAKE_VLLM_DISK_FULL: '1' } });
+  const d = await startDaemon(t, home);
+  await assert.rejects(d.rpc.request('load', { model: 'gemma-light' }), (err: Error & { data?: { reason?: string; hint?: string } }) => {
+    assert.equal(err.data?.reason, 'disk-full');
+    assert.match(err.message, /disk is full/);
+    assert.match(err.data?.hint ?? '', /free some space/);
+    return true;
+  });
+  const s = await d.rpc.request('status');
+  assert.equal(s.engine.state, 'failed');
+  assert.equal(s.engine.error?.reason, 'disk-full');
+  assert.match(s.engine.lastCrash?.detail ?? '', /No space left on device/, 'the crash detail shows what the engine said');
+  assert.equal(s.engine.restarts, 0, 'a full disk is not retried');
+});
