@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { makeHome, spawnDaemon, startDaemon, type TestHome } from '../helpers/daemon.js';
 import { waitForRecord } from '../helpers/record-wait.js';
@@ -122,4 +122,14 @@ test('a daemon whose endpoint port is taken exits 1 saying so', async (t) => {
   const [code] = await once(proc, 'exit');
   assert.equal(code, 1);
   assert.match(proc.output(), new RegExp(`cannot listen on 127\\.0\\.0\\.1:${home.port}: the port is in use`));
+});
+
+test('the endpoint listens on 127.0.0.1 only: the kernel lists its socket bound to loopback, none on any other address', async (t) => {
+  const home = makeHome(t);
+  await startDaemon(t, home);
+  // /proc/net/tcp{,6}: "sl local_address rem_address st …", addresses in hex, state 0A = LISTEN.
+  const hexPort = home.port.toString(16).toUpperCase().padStart(4, '0');
+  const listening = ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((f) => readFileSync(f, 'utf8').split('\n').slice(1))
+    .map((l) => l.trim().split(/\s+/)).filter((c) => c[1]?.endsWith(`:${hexPort}`) && c[3] === '0A').map((c) => c[1]!.split(':')[0]);
+  assert.deepEqual(listening, ['0100007F'], `listen addresses for port ${home.port}: ${listening.join(', ')}`);
 });
