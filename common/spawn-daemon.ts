@@ -73,6 +73,8 @@ export async function startDaemonDetached(paths: HomePaths, env: NodeJS.ProcessE
   closeSync(out);
   let exitCode: number | null = null;
   const gaveUp = new AbortController();
+  // No process could be made (EAGAIN, EMFILE): said below as an exit, never a crash of the caller.
+  child.once('error', () => { exitCode ??= 127; gaveUp.abort(); });
   child.once('exit', (code) => {
     exitCode = code ?? 1;
     // It lost the lock to a daemon started at the same moment: that one's socket is the answer.

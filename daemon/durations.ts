@@ -34,7 +34,9 @@ export const DURATION_BOUNDS = {
   // A window to count crashes in, not a timer; a day is already "all of them".
   crashLoopWindowMs: { min: SECOND, max: DAY, never: false },
   // The engine must end for teardown to end: a stop grace without a limit would hang stop.
-  stopGraceMs: { min: 10, max: 2 * MINUTE, never: false },
+  // At most 20 s: the login services allow 30 s for a whole stop (launchd ExitTimeOut, systemd
+  // TimeoutStopSec, `cclocald stop`), which also holds the 2 s drain and the 5 s kill wait.
+  stopGraceMs: { min: 10, max: 20 * SECOND, never: false },
   queueTimeoutMs: { min: 100, max: DAY, never: true },
   firstEventTimeoutMs: { min: 100, max: DAY, never: true },
   betweenEventsTimeoutMs: { min: 100, max: DAY, never: true },

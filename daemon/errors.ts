@@ -59,10 +59,20 @@ export function startFailure(err: unknown, recordPath: string): DaemonError {
   const retry = 'then `cclocald load <model>`';
   if (e?.code === 'ENOSPC' || e?.code === 'EDQUOT') return new DaemonError('disk-full', `the disk is full: cannot write ${path}`, `free some space on the disk that holds ${folder} (\`df -h ${folder}\`), ${retry}`, { path });
   if (e?.code === 'EACCES' || e?.code === 'EPERM' || e?.code === 'EROFS') return new DaemonError('engine-failed', `cannot write ${path} (${e.code}), so the engine was not started`, `make ${folder} writable by you (\`chmod u+w ${folder}\`), ${retry}`, { path });
-  if (e?.code === 'EMFILE' || e?.code === 'ENFILE' || e?.code === 'EAGAIN') return new DaemonError('engine-failed', `the engine was not started: no file descriptors or processes left (${e.code})`, `close what holds cclocald's port open, or raise the limit (\`ulimit -n\`), ${retry}`);
+  if (e?.code === 'EEXIST' || e?.code === 'ENOTDIR') return new DaemonError('engine-failed', `cannot start the engine: something that is not a folder stands at ${path}`, `move it away (\`mv ${path} ${path}.old\`); cclocald makes the folder again, ${retry}`, { path });
+  if (isTransient(e)) return new DaemonError('engine-failed', `the engine was not started: no file descriptors or processes left (${e.code})`, `close what holds cclocald's port open, or raise the limit (\`ulimit -n\`), ${retry}`);
   const text = typeof err === 'string' ? err : (e?.message ?? String(err));
   return new DaemonError('engine-failed', `the engine was not started: ${text.trim().slice(-500) || 'it could not be spawned'}`, `read \`cclocald logs --engine\`, ${retry}`);
 }
+
+/** The system refused a spawn for want of fds or processes: it may pass. */
+export function isTransient(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'EMFILE' || code === 'ENFILE' || code === 'EAGAIN';
+}
+
+export const engineStuck = (pid: number) =>
+  new DaemonError('engine-failed', `the last engine (pid ${pid}) is still alive after SIGKILL, so no new one was started beside it`, `it is stuck in the kernel (a hung disk or GPU driver); when \`ps -p ${pid}\` shows it gone, \`cclocald load <model>\``);
 
 /** The engine itself said its disk is full (a download or a cache write). */
 export const engineDiskFull = (model: string) =>

@@ -1,6 +1,6 @@
 // $CCLOCAL_HOME: who may use it, folder modes, the pid-file lock (one daemon per home), stale
 // socket removal.
-import { chmodSync, closeSync, mkdirSync, openSync, realpathSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, realpathSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { isDaemonOfHome } from '../common/daemon-command.js';
 import { homeProblem } from '../common/home-safety.js';
 import { isProcessAlive } from '../common/process-alive.js';
@@ -34,6 +34,12 @@ export function prepareHome(paths: HomePaths): void {
   const real = realpathSync(paths.home);
   if ((statSync(real).mode & 0o777) !== 0o700) chmodSync(real, 0o700);
   makeFolder(paths.logsDir);
+  // The logs are opened for appending: a logs/ another user made (in a home that was open to
+  // everyone before it was tightened) or a link there would take what the daemon writes.
+  const logs = lstatSync(paths.logsDir);
+  if (!logs.isDirectory()) throw new HomeError(`${paths.logsDir} is not a folder of its own (a link?)`, `move it away (\`mv ${paths.logsDir} ${paths.logsDir}.old\`); cclocald makes it again`);
+  if (logs.uid !== process.getuid?.()) throw new HomeError(`${paths.logsDir} belongs to another user (uid ${logs.uid})`, `move it away (\`mv ${paths.logsDir} ${paths.logsDir}.old\`); cclocald makes it again`);
+  if ((logs.mode & 0o777) !== 0o700) chmodSync(paths.logsDir, 0o700);
 }
 
 function makeFolder(dir: string): void {

@@ -9,7 +9,7 @@ import { startEndpoint, type Endpoint } from './endpoint/http-server.js';
 import { createNotifier } from './notify.js';
 import { engineKind } from './engine/kinds.js';
 import { KILL_WAIT_MS } from './engine/engine-process.js';
-import { connectionCap, openFilesSoftLimit } from './platform/open-files.js';
+import { connectionCap, openFilesSoftLimit, socketClientCap } from './platform/open-files.js';
 import { assertSocketPathFits, homeDir, homePaths, SocketPathTooLongError } from './protocol/paths.js';
 import { PROTOCOL_VERSION, type DaemonEvent } from './protocol/protocol.js';
 import { recoverOrphanEngine } from './recover.js';
@@ -20,8 +20,9 @@ import { autoloadTarget } from './supervisor/model-settings.js';
 import { Supervisor } from './supervisor/supervisor.js';
 import { VERSION } from './version.js';
 
-/** Beyond the engine's own stop grace, what teardown may take before the backstop forces exit. */
-const TEARDOWN_SLACK_MS = 5000;
+/** Beyond the drain, the engine's stop grace and the kill wait, what teardown may take before the
+ *  backstop forces exit 1: all of it within the login services' 30 s (durations.ts bounds the grace). */
+const TEARDOWN_SLACK_MS = 2500;
 /** How long open answers get to receive their "cclocald is stopping" error before connections close. */
 const STOP_DRAIN_MS = 2000;
 
@@ -164,7 +165,7 @@ export async function runDaemon(): Promise<number> {
   });
   try {
     removeStaleSocket(config.paths.socket);
-    sock = await listenSocket(config.paths.socket, rpc, root.log.child({ mod: 'socket' }));
+    sock = await listenSocket(config.paths.socket, rpc, root.log.child({ mod: 'socket' }), undefined, socketClientCap(fdLimit));
   } catch (err) {
     log.fatal({ err }, 'cannot listen on the control socket');
     process.stderr.write(`cclocald: cannot listen on ${config.paths.socket}: ${(err as Error).message}\n`);

@@ -1,5 +1,6 @@
 // The admin commands' way to the daemon: the home from the environment, then the socket.
 import { connectDaemon, DaemonUnavailableError, errorData, type DaemonClient } from '../protocol/connect.js';
+import { homeProblem } from '../../common/home-safety.js';
 import { homeDir, homePaths, type HomePaths } from '../protocol/paths.js';
 
 export function currentPaths(): HomePaths {
@@ -10,6 +11,12 @@ export const NOT_RUNNING_HINT = 'start it with `cclocald start` (or `cclocald ru
 
 /** Connects, or prints why not and returns null. */
 export async function connectOrExplain(paths: HomePaths): Promise<DaemonClient | null> {
+  // A socket in a home another user can change may be theirs: nothing is said to it.
+  const unsafe = homeProblem(paths.home);
+  if (unsafe) {
+    process.stderr.write(`cclocald: ${unsafe.reason}\n  hint: ${unsafe.fix}\n`);
+    return null;
+  }
   try {
     return await connectDaemon(paths.socket);
   } catch (err) {

@@ -101,7 +101,8 @@ class Relay {
   #onWedged(ms: number, what: string): void {
     if (this.#phase === 'settled' || this.#phase === 'ending') return;
     const detail = `no ${what} from the engine for ${Math.round(ms / 1000)} s (heartbeats do not count)`;
-    const message = `the local engine stopped generating (${detail}); cclocald is restarting it`;
+    // Whether it is restarted is the restart policy's to say (it may give up): not said here.
+    const message = `the local engine stopped generating (${detail}); cclocald takes it for a crash (see \`cclocald status\`)`;
     this.#upstream?.destroy();
     this.#endWith(529, 'overloaded_error', message);
     this.#finish({ kind: 'wedged', detail, events: this.#events, firstEventAt: this.#firstEventAt });

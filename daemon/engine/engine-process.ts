@@ -27,6 +27,10 @@ export interface EngineExit {
   signal: string | null;
   /** The end of engine.log when the process was gone. */
   logTail: string;
+  /** The spawn itself failed (ENOENT, EMFILE, EAGAIN): no process ever ran. */
+  error?: NodeJS.ErrnoException;
+  /** stop() gave up: the process is still alive KILL_WAIT_MS after SIGKILL. */
+  stuck?: boolean;
 }
 
 export interface EngineHandle {
@@ -102,7 +106,7 @@ export function startEngine(spec: EngineSpec): EngineHandle {
   const failed = new Promise<Error>((resolve) => child.once('error', resolve));
   const pid = child.pid;
   if (pid === undefined) {
-    const exited = failed.then((err) => ({ exitCode: null, signal: null, logTail: `${spec.bin}: ${err.message}` }));
+    const exited = failed.then((err) => ({ exitCode: null, signal: null, logTail: `${spec.bin}: ${err.message}`, error: err as NodeJS.ErrnoException }));
     return { pid: -1, exited, healthy: new Promise(() => {}), stop: () => exited };
   }
   live.add(pid);
@@ -153,7 +157,7 @@ function handleFor(pid: number, exited: Promise<EngineExit>, healthUrl: string, 
       signal('SIGTERM');
       const kill = setTimeout(() => signal('SIGKILL'), graceMs);
       const stuck = new Promise<EngineExit>((resolve) => {
-        const check = setTimeout(() => resolve({ exitCode: null, signal: null, logTail: `[cclocald] pid ${pid} is still alive ${KILL_WAIT_MS / 1000} s after SIGKILL` }), graceMs + KILL_WAIT_MS);
+        const check = setTimeout(() => resolve({ exitCode: null, signal: null, logTail: `[cclocald] pid ${pid} is still alive ${KILL_WAIT_MS / 1000} s after SIGKILL`, stuck: true }), graceMs + KILL_WAIT_MS);
         void exited.then(() => clearTimeout(check));
       });
       const result = await Promise.race([exited, stuck]);

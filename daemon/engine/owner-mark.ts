@@ -3,11 +3,15 @@
 // process together with its start time, it proves the process is ours, where a command line that
 // merely looks like an engine's (a recycled pid, another home's engine, a look-alike) does not.
 import { createHash } from 'node:crypto';
+import { realpathSync } from 'node:fs';
 
 export const OWNER_VAR = 'CCLOCAL_ENGINE_OWNER';
 
+/** The home's real path: the same folder reached through a symlink is the same home. */
 function homeTag(home: string): string {
-  return createHash('sha256').update(home).digest('hex').slice(0, 16);
+  let real = home;
+  try { real = realpathSync(home); } catch { /* not made yet: as given */ }
+  return createHash('sha256').update(real).digest('hex').slice(0, 16);
 }
 
 export function ownerMark(home: string, runId: string): string {

@@ -29,8 +29,9 @@ export function chooseToolParser(wanted: string, caps: EngineCapabilities): stri
 export function buildArgv(l: EngineLaunch, caps: EngineCapabilities): string[] {
   const argv = ['serve', l.modelId, '--port', String(l.port)];
   // Its own default host is 0.0.0.0 (https://github.com/waybarrios/vllm-mlx/blob/main/docs/reference/cli.md):
-  // loopback-only must not rest on it.
-  if (caps.flags.has('--host')) argv.push('--host', '127.0.0.1');
+  // loopback-only must not rest on it, nor on a --help that could be read (every vllm-mlx serve
+  // has --host, like the flags below that are passed unread).
+  argv.push('--host', '127.0.0.1');
   argv.push(
     '--max-tokens', String(DEFAULT_ANSWER_TOKENS),
     '--prefill-step-size', '4096',

@@ -24,8 +24,15 @@ export async function openFilesSoftLimit(platform: 'darwin' | 'linux'): Promise<
  *  engine's log and spawn pipes, health and memory probes, the engine connections. */
 export const RESERVED_FDS = 48;
 
-/** Client connections the endpoint takes at once: each costs its socket and an engine connection. */
+/** Client connections the endpoint takes at once: each costs its socket and an engine connection,
+ *  within half of what is left after the reserve. */
 export function connectionCap(softLimit: number | null): number {
   if (softLimit === null) return 1000;
-  return Math.max(4, Math.min(4000, Math.floor((softLimit - RESERVED_FDS) / 2)));
+  return Math.max(4, Math.min(4000, Math.floor((softLimit - RESERVED_FDS) / 4)));
+}
+
+/** Control-socket clients at once (one fd each): a quarter of what is left after the reserve. */
+export function socketClientCap(softLimit: number | null): number {
+  if (softLimit === null) return 128;
+  return Math.max(4, Math.min(128, Math.floor((softLimit - RESERVED_FDS) / 4)));
 }

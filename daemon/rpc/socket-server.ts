@@ -14,8 +14,8 @@ import { shapeOf, type Checked } from './request-shape.js';
  *  every line as it comes; its largest burst (a status answer, progress events) is a few KB. */
 export const MAX_UNREAD_BYTES = 4 * 1024 * 1024;
 
-/** Clients at once: each holds a file descriptor; past this one is closed as it arrives, so a
- *  flood of connections cannot take the fds an engine restart needs. */
+/** Clients at once (run.ts sizes it by the open-files limit): each holds a file descriptor; past
+ *  this one is closed as it arrives, so a flood cannot take the fds an engine restart needs. */
 export const MAX_CLIENTS = 128;
 
 export interface SocketServer {
@@ -24,7 +24,7 @@ export interface SocketServer {
   close(): Promise<void>;
 }
 
-export async function listenSocket(path: string, rpc: JSONRPCServer, log: Logger, maxUnreadBytes = MAX_UNREAD_BYTES): Promise<SocketServer> {
+export async function listenSocket(path: string, rpc: JSONRPCServer, log: Logger, maxUnreadBytes = MAX_UNREAD_BYTES, maxClients = MAX_CLIENTS): Promise<SocketServer> {
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);
@@ -35,7 +35,7 @@ export async function listenSocket(path: string, rpc: JSONRPCServer, log: Logger
       onOverflow: () => send(socket, createJSONRPCErrorResponse(null, JSONRPCErrorCode.ParseError, 'Parse error: line too long')),
     });
   });
-  server.maxConnections = MAX_CLIENTS;
+  server.maxConnections = maxClients;
   /** Every line to a client goes through here: past the cap the client is dropped, not buffered. */
   const send = (socket: Socket, value: unknown) => {
     if (socket.destroyed) return; // dropped or gone: answers still in flight reach no one

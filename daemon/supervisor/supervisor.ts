@@ -10,10 +10,11 @@
 // The run itself is the identity: a report about a run that is no longer #running is ignored.
 // Every run ends through #endRun, which stops its process (if alive), its timers and its record.
 import { randomBytes } from 'node:crypto';
+import { isProcessAlive } from '../../common/process-alive.js';
 import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { cancelled, DaemonError, engineDiskFull, engineFailed, engineMissing, invalidParams, modelFileMissing, notThisEngine, nothingLoaded, shuttingDown, startFailure, unknownModel } from '../errors.js';
+import { cancelled, DaemonError, engineDiskFull, engineFailed, engineStuck, isTransient, engineMissing, invalidParams, modelFileMissing, notThisEngine, nothingLoaded, shuttingDown, startFailure, unknownModel } from '../errors.js';
 import { diskFullIn } from '../engine/engine-text.js';
 import { OWNER_VAR, ownerMark } from '../engine/owner-mark.js';
 import { processFacts } from '../platform/ps.js';
@@ -76,6 +77,8 @@ export class Supervisor {
   #running: EngineRun | null = null;
   /** Numbers the runs (ReadyEngine.gen); nothing else. */
   #runs = 0;
+  /** The pid of an engine a stop could not end, while it lives. */
+  #stuck: number | null = null;
   #restarts = 0;
   #crashTimes: number[] = [];
   /** The out-of-memory crashes among them that found the window already at the floor. */
@@ -301,7 +304,12 @@ export class Supervisor {
     this.#cancelRetry();
     if (end) this.#d.onRunEnded?.(r.gen, end);
     const exit = await r.handle.stop(this.#cfg.stopGraceMs);
-    if (this.#running === null) removeFile(this.#cfg.paths.engineRecord);
+    if (exit.stuck) {
+      this.#stuck = r.handle.pid;
+      this.#d.log.error({ pid: r.handle.pid }, 'the engine is still alive after SIGKILL; its record stays, and no engine starts beside it');
+    } else if (this.#running === null) {
+      removeFile(this.#cfg.paths.engineRecord);
+    }
     return exit;
   }
 
@@ -321,6 +329,10 @@ export class Supervisor {
     const cfg = this.#cfg;
     const kind = this.#kind;
     const contextWindow = this.contextWindowFor(model.id);
+    // A process an earlier stop could not end (still alive after SIGKILL) keeps its record: never a
+    // second engine beside it.
+    if (this.#stuck !== null && isProcessAlive(this.#stuck)) return this.#fail(engineStuck(this.#stuck));
+    this.#stuck = null;
     let running: EngineRun | null = null;
     let plan: Awaited<ReturnType<typeof planLaunch>>;
     try {
@@ -330,9 +342,17 @@ export class Supervisor {
       const spawn = this.#d.spawn ?? startEngine;
       const env = { ...plan.env, [OWNER_VAR]: ownerMark(cfg.paths.home, runId) };
       const handle = spawn({ bin: plan.bin, argv: plan.argv, env, logPath: cfg.paths.engineLog, healthUrl: plan.url + kind.healthPath, isReady: kind.isReady, healthPollMs: cfg.healthPollMs });
+      if (handle.pid <= 0) {
+        const exit = await handle.exited;
+        // No fds or processes left for a moment: a crash for the restart policy, not the end.
+        if (isTransient(exit.error)) return this.#spawnCrashed(model, exit);
+        throw exit.error ?? new Error(exit.logTail);
+      }
       running = new EngineRun(++this.#runs, runId, kind, handle, model, { url: plan.url, bin: plan.bin, port: plan.port, contextWindow, auth: plan.auth });
       this.#running = running;
-      if (handle.pid <= 0) throw (await handle.exited).logTail;
+      // The state moves now, before any await: a status or a request never sees the last engine's
+      // "ready" while this one starts.
+      this.#apply(plan.downloads.cached ? 'started' : 'downloadStarted');
       // Never an engine nobody could find again: without its record a daemon that died hard would
       // start a second one beside it.
       const stamp = await (this.#d.startStamp ?? ((pid) => processFacts(pid, OWNER_VAR, cfg.platform).then((f) => f?.startTime ?? null)))(handle.pid);
@@ -345,7 +365,6 @@ export class Supervisor {
     const run = running;
     const { cached } = plan.downloads;
     this.#d.log.info({ kind: kind.name, model: model.id, pid: run.handle.pid, port: plan.port, bin: plan.bin, argv: plan.argv, cached, trigger: 'engine' }, 'engine spawned');
-    this.#apply(cached ? 'started' : 'downloadStarted');
     run.watchStart({
       cacheDir: plan.downloads.dir, isWriting: plan.downloads.isWriting, initialPhase: cached ? 'loading' : 'downloading', intervalMs: cfg.progressIntervalMs, stallMs: cfg.stallTimeoutMs, quietMs: cfg.downloadQuietMs, now: this.#now,
       onProgress: (p) => this.#onProgress(run, p),
@@ -353,6 +372,15 @@ export class Supervisor {
     });
     void run.handle.healthy.then(() => this.#serial(() => this.#onHealthy(run)));
     this.#watchExit(run);
+  }
+
+  /** A spawn the system refused for a moment (EMFILE, EAGAIN): through `crashed`, so the restart
+   *  policy decides, as for an engine that died at once. */
+  #spawnCrashed(model: ResolvedModel, exit: EngineExit): void {
+    this.#d.log.warn({ model: model.id, err: exit.error?.message }, 'the engine could not be spawned');
+    this.#apply('started');
+    this.#apply('exited');
+    this.#handleCrash('startup-error', { ...exit, logTail: `[cclocald] could not spawn the engine: ${exit.error?.message ?? exit.logTail}` });
   }
 
   #watchExit(r: EngineRun): void {
@@ -427,39 +455,37 @@ export class Supervisor {
       }
     }
     // A full disk does not mend itself between retries: say so now, with the fix.
-    if (diskFullIn(exit.logTail)) {
-      this.#apply('gaveUp');
-      const error = engineDiskFull(model.id);
-      this.#error = { reason: error.reason, message: error.message, hint: error.data.hint ?? '' };
-      this.#d.log.error({ model: model.id, reason }, error.message);
-      this.#d.emit({ type: 'failed', model: model.id, message: error.message });
-      this.#d.notifier.notify(`${model.id} failed: ${error.message}`);
-      this.#waiters.rejectAll(error);
-      return false;
-    }
+    if (!OUT_OF_MEMORY_REASONS.has(reason) && diskFullIn(tailLines(exit.logTail, 8))) return this.#giveUp(model.id, reason, engineDiskFull(model.id));
     const decision = decideRestart(this.#crashTimes, now, this.#cfg, this.#oomsAtFloor);
-    if (decision.action === 'give-up') {
-      this.#apply('gaveUp');
-      const message = `${decision.message} (last crash: ${reason})`;
-      this.#error = { reason: 'engine-failed', message, hint: engineFailed(message, decision.hint).data.hint };
-      this.#d.log.error({ model: model.id, reason }, message);
-      this.#d.emit({ type: 'failed', model: model.id, message });
-      this.#d.notifier.notify(`${model.id} failed: ${message}`);
-      this.#waiters.rejectAll(engineFailed(message, decision.hint));
-      return false;
-    }
+    if (decision.action === 'give-up') return this.#giveUp(model.id, reason, engineFailed(`${decision.message} (last crash: ${reason})`, decision.hint));
     this.#d.notifier.notify(`${model.id} crashed (${reason}); restarting${note}`);
+    this.#scheduleRetry(model, decision.attempt, decision.delayMs);
+    return true;
+  }
+
+  /** crashed → failed: the reason a person can act on, told to everyone waiting. */
+  #giveUp(modelId: string, reason: CrashReason, error: DaemonError): false {
+    this.#apply('gaveUp');
+    this.#error = { reason: error.reason, message: error.message, ...(error.data.hint ? { hint: error.data.hint } : {}) };
+    this.#d.log.error({ model: modelId, reason }, error.message);
+    this.#d.emit({ type: 'failed', model: modelId, message: error.message });
+    this.#d.notifier.notify(`${modelId} failed: ${error.message}`);
+    this.#waiters.rejectAll(error);
+    return false;
+  }
+
+  /** crashed → backoff; the timer's own spawn unless something else moved on meanwhile. */
+  #scheduleRetry(model: ResolvedModel, attempt: number, delayMs: number): void {
     this.#apply('retryScheduled');
     const timer: NodeJS.Timeout = setTimeout(() => void this.#serial(async () => {
       // Cancelled (a load, an unload, a stop) since it was set: not this timer's turn any more.
       if (this.#retryTimer !== timer || this.#state !== 'backoff' || this.#closed) return;
       this.#retryTimer = null;
       this.#restarts++;
-      this.#d.emit({ type: 'restart', model: model.id, attempt: decision.attempt, delayMs: decision.delayMs });
+      this.#d.emit({ type: 'restart', model: model.id, attempt, delayMs });
       await this.#spawn();
-    }), decision.delayMs);
+    }), delayMs);
     this.#retryTimer = timer;
-    return true;
   }
 
   /** The cheap view the endpoint's /health and /v1/models need. */

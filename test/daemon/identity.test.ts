@@ -25,7 +25,9 @@ const SLEEPER = ['-c', 'import sys,time; print("up", flush=True); time.sleep(120
 test('a look-alike named in engine.json (mlx_lm.server with the model id, not a group leader) is left alone, and start does not hang', async (t) => {
   const home = makeHome(t, { config: { autoload: false } });
   const p = await bystander(t, [...SLEEPER, 'mlx_lm.server', '--model', GEMMA, 'serve', '--port', '8123'], false);
-  writeFileSync(home.paths.engineRecord, JSON.stringify({ kind: 'vllm-mlx', pid: p.pid, model: GEMMA, port: 8123, bin: 'python3', startedAt: new Date().toISOString() }));
+  // A record as this home's daemon writes it (run id, start stamp) whose pid now belongs to another
+  // process: the stamp and the mark are not that process's.
+  writeFileSync(home.paths.engineRecord, JSON.stringify({ kind: 'vllm-mlx', pid: p.pid, model: GEMMA, port: 8123, bin: 'python3', startedAt: new Date().toISOString(), runId: 'a1b2c3d4e5f6', processStart: '12345' }));
   const d = await startDaemon(t, home);
   assert.equal((await d.rpc.request('status')).engine.state, 'stopped');
   assert.ok(isAlive(p.pid!), 'the look-alike was not signalled');

@@ -15,7 +15,7 @@ const GEMMA = 'mlx-community/gemma-4-e4b-it-4bit';
 const refusals: Array<[string, Record<string, unknown>, RegExp]> = [
   ['a first-event timeout past 2^31 ms', { firstEventTimeoutMs: 9_999_999_999 }, /firstEventTimeoutMs is 9999999999; it must be a whole number of milliseconds from 100 to 86400000 \(1 day\), or "never" for no limit/],
   ['a queue timeout past 2^31 ms', { queueTimeoutMs: 9_999_999_999 }, /queueTimeoutMs is 9999999999; .* or "never" for no limit/],
-  ['a stop grace past its bound', { stopGraceMs: 9_999_999_999 }, /stopGraceMs is 9999999999; it must be a whole number of milliseconds from 10 to 120000 \(2 min\)\n/],
+  ['a stop grace past its bound', { stopGraceMs: 9_999_999_999 }, /stopGraceMs is 9999999999; it must be a whole number of milliseconds from 10 to 20000 \(20 s\)\n/],
   ['a poll interval past its bound', { healthPollMs: 9_999_999_999 }, /healthPollMs is 9999999999; it must be a whole number of milliseconds from 10 to 60000 \(1 min\)\n/],
   ['0 for "no limit"', { betweenEventsTimeoutMs: 0 }, /betweenEventsTimeoutMs is 0; .* or "never" for no limit/],
   ['null for "no limit"', { stallTimeoutMs: null }, /stallTimeoutMs is null; .* or "never" for no limit/],
