@@ -17,6 +17,7 @@ import type { Config } from '../config.js';
 import { cancelled, DaemonError, engineDiskFull, engineFailed, engineStuck, isTransient, engineMissing, invalidParams, modelFileMissing, notThisEngine, nothingLoaded, shuttingDown, startFailure, unknownModel } from '../errors.js';
 import { diskFullIn } from '../engine/engine-text.js';
 import { OWNER_VAR, ownerMark } from '../engine/owner-mark.js';
+import { diskIsFull } from '../platform/disk-space.js';
 import { processFacts } from '../platform/ps.js';
 import { startEngine, type EngineExit, type EngineHandle, type EngineSpec } from '../engine/engine-process.js';
 import type { EngineKind } from '../engine/kind.js';
@@ -455,7 +456,8 @@ export class Supervisor {
       }
     }
     // A full disk does not mend itself between retries: say so now, with the fix.
-    if (!OUT_OF_MEMORY_REASONS.has(reason) && diskFullIn(tailLines(exit.logTail, 8))) return this.#giveUp(model.id, reason, engineDiskFull(model.id));
+    const silentOnFullDisk = exit.logTail.trim() === '' && diskIsFull(this.#cfg.paths.logsDir);
+    if (!OUT_OF_MEMORY_REASONS.has(reason) && (diskFullIn(tailLines(exit.logTail, 8)) || silentOnFullDisk)) return this.#giveUp(model.id, reason, engineDiskFull(model.id));
     const decision = decideRestart(this.#crashTimes, now, this.#cfg, this.#oomsAtFloor);
     if (decision.action === 'give-up') return this.#giveUp(model.id, reason, engineFailed(`${decision.message} (last crash: ${reason})`, decision.hint));
     this.#d.notifier.notify(`${model.id} crashed (${reason}); restarting${note}`);

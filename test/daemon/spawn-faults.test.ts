@@ -4,7 +4,12 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { liveEngines, makeHome, startDaemon, statusUntil } from '../helpers/daemon.js';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { waitForSocket } from '../../common/wait-for.js';
+import { connectDaemon } from '../../daemon/protocol/connect.js';
+import { DAEMON_MAIN, liveEngines, makeHome, startDaemon, statusUntil } from '../helpers/daemon.js';
+import { onCleanup } from '../helpers/temp-home.js';
 
 test('the logs folder removed while the daemon runs: a crashed engine still restarts, and the folder is back', async (t) => {
   const home = makeHome(t);
@@ -89,4 +94,34 @@ test('an engine that dies of a full disk: failed, "disk-full", with the fix, and
   assert.equal(s.engine.error?.reason, 'disk-full');
   assert.match(s.engine.lastCrash?.detail ?? '', /No space left on device/, 'the crash detail shows what the engine said');
   assert.equal(s.engine.restarts, 0, 'a full disk is not retried');
+});
+
+test('a really full disk under logs/ (a tmpfs filled to the last block): the engine dies without a word, and the daemon says disk-full', async (t) => {
+  const home = makeHome(t);
+  mkdirSync(home.paths.logsDir, { mode: 0o700 });
+  // A mount namespace of its own (unshare -rm works as root and, with user namespaces, without):
+  // logs/ becomes a 256 KiB tmpfs, filled before the daemon starts; the rest of the home is not.
+  const script = `mount -t tmpfs -o size=256k,mode=0700 tmpfs "$1" || exit 97; dd if=/dev/zero of="$1/fill" bs=4k 2>/dev/null; shift; exec "$@"`;
+  const proc = spawn('unshare', ['-rm', 'sh', '-c', script, 'sh', home.paths.logsDir, process.execPath, '--import', 'tsx', DAEMON_MAIN, 'run'], { env: home.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout.on('data', (c) => { out += c; });
+  proc.stderr.on('data', (c) => { out += c; });
+  const exited = once(proc, 'exit');
+  onCleanup(t, async () => {
+    if (proc.exitCode === null && proc.signalCode === null) { proc.kill('SIGTERM'); await exited; }
+    for (const pid of liveEngines(home)) { try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ } }
+  });
+  assert.ok(await Promise.race([waitForSocket(home.paths.home, home.paths.socket, 20_000), exited.then(() => false)]), out);
+  const rpc = await connectDaemon(home.paths.socket);
+  onCleanup(t, () => rpc.close());
+  await assert.rejects(rpc.request('load', { model: 'gemma-light' }), (err: Error & { data?: { reason?: string; hint?: string } }) => {
+    assert.equal(err.data?.reason, 'disk-full', err.message);
+    assert.match(err.data?.hint ?? '', /free some space/);
+    return true;
+  });
+  const s = await rpc.request('status');
+  assert.equal(s.engine.state, 'failed');
+  assert.equal(s.engine.error?.reason, 'disk-full');
+  assert.deepEqual(liveEngines(home), []);
+  assert.match(out, /cannot write .*daemon\.log \(ENOSPC\)/, 'the daemon itself went on, dropping its own log lines');
 });
