@@ -9,30 +9,29 @@
 //
 // The run itself is the identity: a report about a run that is no longer #running is ignored.
 // Every run ends through #endRun, which stops its process (if alive), its timers and its record.
-import { randomBytes } from 'node:crypto';
-import { isProcessAlive } from '../../common/process-alive.js';
 import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
+import { isProcessAlive } from '../../common/process-alive.js';
+import type { ResolvedModel } from '../../common/catalog.js';
 import type { Config } from '../config.js';
-import { cancelled, DaemonError, engineDiskFull, engineFailed, engineStuck, isTransient, engineMissing, invalidParams, modelFileMissing, notThisEngine, nothingLoaded, shuttingDown, startFailure, unknownModel } from '../errors.js';
+import { cancelled, DaemonError, engineDiskFull, engineFailed, engineMissing, engineStuck, invalidParams, modelFileMissing, notThisEngine, nothingLoaded, shuttingDown, unknownModel } from '../errors.js';
+import type { EngineExit, EngineHandle, EngineSpec } from '../engine/engine-process.js';
 import { diskFullIn } from '../engine/engine-text.js';
-import { OWNER_VAR, ownerMark } from '../engine/owner-mark.js';
-import { diskIsFull } from '../platform/disk-space.js';
-import { processFacts } from '../platform/ps.js';
-import { startEngine, type EngineExit, type EngineHandle, type EngineSpec } from '../engine/engine-process.js';
 import type { EngineKind } from '../engine/kind.js';
 import type { Notifier } from '../notify.js';
-import type { ResolvedModel } from '../../common/catalog.js';
-import { OUT_OF_MEMORY_REASONS, type CrashReason, type DaemonEvent, type EngineError, type EngineKindName, type EngineState, type LastCrash, type LoadResult, type StatusResult } from '../protocol/protocol.js';
-import { removeFile, writeJsonAtomic, type EngineRecord, type PersistedState } from '../state-store.js';
+import { diskIsFull } from '../platform/disk-space.js';
+import { OUT_OF_MEMORY_REASONS, type CrashReason, type DaemonEvent, type EngineError, type EngineKindName, type EngineState, type LoadResult, type StatusResult } from '../protocol/protocol.js';
+import { removeFile, type PersistedState } from '../state-store.js';
 import { classifyExit, tailLines } from './crash-reason.js';
-import { decideRestart, shrinkContext } from './restart-policy.js';
-import { type StartProgress } from './start-watch.js';
 import { EngineRun } from './engine-run.js';
-import { canTransition, hasProcess, IllegalTransitionError, transition, type EngineEventType } from './states.js';
-import { lookupEngine, planLaunch, realPlanDeps, type PlanDeps } from './launch-plan.js';
+import { lookupEngine, realPlanDeps, type PlanDeps } from './launch-plan.js';
 import { ModelSettings } from './model-settings.js';
 import { ReadyWaiters, type ReadyEngine } from './ready-waiters.js';
+import { CrashHistory } from './crash-history.js';
+import { shrinkContext } from './restart-policy.js';
+import { startRun } from './run-start.js';
+import { type StartProgress } from './start-watch.js';
+import { canTransition, hasProcess, IllegalTransitionError, transition, type EngineEventType } from './states.js';
 
 type EventBody = DaemonEvent extends infer E ? (E extends DaemonEvent ? Omit<E, 'at'> : never) : never;
 
@@ -80,11 +79,7 @@ export class Supervisor {
   #runs = 0;
   /** The pid of an engine a stop could not end, while it lives. */
   #stuck: number | null = null;
-  #restarts = 0;
-  #crashTimes: number[] = [];
-  /** The out-of-memory crashes among them that found the window already at the floor. */
-  #oomsAtFloor: number[] = [];
-  #lastCrash: LastCrash | null = null;
+  readonly #crashes = new CrashHistory();
   #error: EngineError | null = null;
   readonly #waiters = new ReadyWaiters();
   /** Loads accepted but not yet through the queue: "stopped" does not mean "nothing coming". */
@@ -176,10 +171,7 @@ export class Supervisor {
       this.#model = model;
       this.#kind = kind;
       this.#engineBin = bin;
-      this.#restarts = 0;
-      this.#crashTimes = [];
-      this.#oomsAtFloor = [];
-      this.#lastCrash = null;
+      this.#crashes.reset();
       await this.#spawn();
       return { wait };
     }).then(({ wait }) => wait);
@@ -334,36 +326,20 @@ export class Supervisor {
     // second engine beside it.
     if (this.#stuck !== null && isProcessAlive(this.#stuck)) return this.#fail(engineStuck(this.#stuck));
     this.#stuck = null;
-    let running: EngineRun | null = null;
-    let plan: Awaited<ReturnType<typeof planLaunch>>;
-    try {
-      plan = await planLaunch(cfg, kind, model, contextWindow, this.#engineBin, this.#d.plan ?? realPlanDeps);
-      if (plan instanceof DaemonError) return this.#fail(plan);
-      const runId = randomBytes(6).toString('hex');
-      const spawn = this.#d.spawn ?? startEngine;
-      const env = { ...plan.env, [OWNER_VAR]: ownerMark(cfg.paths.home, runId) };
-      const handle = spawn({ bin: plan.bin, argv: plan.argv, env, logPath: cfg.paths.engineLog, healthUrl: plan.url + kind.healthPath, isReady: kind.isReady, healthPollMs: cfg.healthPollMs });
-      if (handle.pid <= 0) {
-        const exit = await handle.exited;
-        // No fds or processes left for a moment: a crash for the restart policy, not the end.
-        if (isTransient(exit.error)) return this.#spawnCrashed(model, exit);
-        throw exit.error ?? new Error(exit.logTail);
-      }
-      running = new EngineRun(++this.#runs, runId, kind, handle, model, { url: plan.url, bin: plan.bin, port: plan.port, contextWindow, auth: plan.auth });
-      this.#running = running;
-      // The state moves now, before any await: a status or a request never sees the last engine's
-      // "ready" while this one starts.
-      this.#apply(plan.downloads.cached ? 'started' : 'downloadStarted');
-      // Never an engine nobody could find again: without its record a daemon that died hard would
-      // start a second one beside it.
-      const stamp = await (this.#d.startStamp ?? ((pid) => processFacts(pid, OWNER_VAR, cfg.platform).then((f) => f?.startTime ?? null)))(handle.pid);
-      const record: EngineRecord = { kind: kind.name, pid: handle.pid, model: model.id, port: plan.port, bin: plan.bin, startedAt: new Date(this.#now()).toISOString(), runId, processStart: stamp };
-      writeJsonAtomic(cfg.paths.engineRecord, record);
-    } catch (err) {
-      if (running) await this.#endRun(running, { crashed: true, why: 'it could not be started' });
-      return this.#fail(startFailure(err, cfg.paths.engineRecord));
+    const started = await startRun({
+      cfg, kind, model, contextWindow, engineBin: this.#engineBin, gen: ++this.#runs, now: this.#now,
+      spawn: this.#d.spawn, plan: this.#d.plan, startStamp: this.#d.startStamp,
+    }, (run, cached) => {
+      this.#running = run;
+      this.#apply(cached ? 'started' : 'downloadStarted');
+    });
+    // No fds or processes left for a moment: a crash for the restart policy, not the end.
+    if (started.kind === 'refused') return this.#spawnCrashed(model, started.exit);
+    if (started.kind === 'failed') {
+      if (started.run) await this.#endRun(started.run, { crashed: true, why: 'it could not be started' });
+      return this.#fail(started.error);
     }
-    const run = running;
+    const { run, plan } = started;
     const { cached } = plan.downloads;
     this.#d.log.info({ kind: kind.name, model: model.id, pid: run.handle.pid, port: plan.port, bin: plan.bin, argv: plan.argv, cached, trigger: 'engine' }, 'engine spawned');
     run.watchStart({
@@ -438,8 +414,7 @@ export class Supervisor {
     if (!model) return false;
     const now = this.#now();
     const detail = tailLines(exit.logTail);
-    this.#lastCrash = { reason, at: new Date(now).toISOString(), detail, exitCode: exit.exitCode, signal: exit.signal };
-    this.#crashTimes.push(now);
+    this.#crashes.record(reason, now, { detail, exitCode: exit.exitCode, signal: exit.signal });
     this.#d.log.warn({ reason, exitCode: exit.exitCode, signal: exit.signal, model: model.id, trigger: 'engine' }, 'engine crashed');
     this.#d.emit({ type: 'crash', model: model.id, reason, exitCode: exit.exitCode, signal: exit.signal, stderrTail: detail });
     let note = '';
@@ -452,13 +427,13 @@ export class Supervisor {
         this.#d.emit({ type: 'contextShrunk', model: model.id, from, to });
         note = `; context window ${from} → ${to}`;
       } else {
-        this.#oomsAtFloor.push(now);
+        this.#crashes.oomAtFloor(now);
       }
     }
     // A full disk does not mend itself between retries: say so now, with the fix.
     const silentOnFullDisk = exit.logTail.trim() === '' && diskIsFull(this.#cfg.paths.logsDir);
     if (!OUT_OF_MEMORY_REASONS.has(reason) && (diskFullIn(tailLines(exit.logTail, 8)) || silentOnFullDisk)) return this.#giveUp(model.id, reason, engineDiskFull(model.id));
-    const decision = decideRestart(this.#crashTimes, now, this.#cfg, this.#oomsAtFloor);
+    const decision = this.#crashes.decide(now, this.#cfg);
     if (decision.action === 'give-up') return this.#giveUp(model.id, reason, engineFailed(`${decision.message} (last crash: ${reason})`, decision.hint));
     this.#d.notifier.notify(`${model.id} crashed (${reason}); restarting${note}`);
     this.#scheduleRetry(model, decision.attempt, decision.delayMs);
@@ -483,7 +458,7 @@ export class Supervisor {
       // Cancelled (a load, an unload, a stop) since it was set: not this timer's turn any more.
       if (this.#retryTimer !== timer || this.#state !== 'backoff' || this.#closed) return;
       this.#retryTimer = null;
-      this.#restarts++;
+      this.#crashes.restarted();
       this.#d.emit({ type: 'restart', model: model.id, attempt, delayMs });
       await this.#spawn();
     }), delayMs);
@@ -508,8 +483,8 @@ export class Supervisor {
       contextShrunkFrom: this.#settings.shrunkFrom(this.#model?.id ?? null),
       pid: r && hasProcess(this.#state) ? r.handle.pid : null,
       url: r && hasProcess(this.#state) ? r.url : null,
-      restarts: this.#restarts,
-      lastCrash: this.#lastCrash,
+      restarts: this.#crashes.restarts,
+      lastCrash: this.#crashes.last,
       error,
       bin: lookup.found ? lookup.bin : null,
       progress: r?.progress ? { bytes: r.progress.bytes, rateBps: r.progress.rateBps, loadingS: r.progress.loadingS } : null,
