@@ -78,8 +78,5 @@ export const engineStuck = (pid: number) =>
 export const engineDiskFull = (model: string) =>
   new DaemonError('disk-full', `the disk is full: the engine for ${model} could not write what it needs`, 'free some space (the model cache and $CCLOCAL_HOME), then `cclocald load <model>`');
 
-export const diskFull = (path: string) =>
-  new DaemonError('disk-full', `no space left to write ${path}`, 'free some disk space; nothing was lost, the previous file is intact');
-
 export const nothingLoaded = () =>
   new DaemonError('nothing-loaded', 'no model is loaded in cclocald', 'load one: `cclocald load gemma-light` (or run `cclocal`)');

@@ -13,7 +13,7 @@ export interface ProcessFacts {
   envValue: string | null;
 }
 
-export async function commandLineOf(pid: number): Promise<string | null> {
+async function commandLineOf(pid: number): Promise<string | null> {
   const r = await runCommand('ps', ['-o', 'command=', '-p', String(pid)]);
   return r.ok ? r.stdout.trim() : null;
 }
