@@ -6,6 +6,9 @@ import { basename, dirname } from 'node:path';
 import chokidar from 'chokidar';
 import { currentPaths } from './connect-home.js';
 
+/** How often a follower looks at the file besides the watcher's events. */
+const FOLLOW_SWEEP_MS = 500;
+
 function copyRange(path: string, from: number): number {
   let fd: number;
   try { fd = openSync(path, 'r'); } catch { return from; }
@@ -45,16 +48,24 @@ export async function logsCommand(opts: { follow?: boolean; engine?: boolean }):
   const inode = () => { try { return statSync(file).ino; } catch { return -1; } };
   let ino = inode();
   let pos = copyRange(file, 0);
-  watcher.on('all', (event, changed) => {
-    if (basename(changed) !== basename(file) || (event !== 'add' && event !== 'change')) return;
+  const catchUp = () => {
     const now = inode();
     if (now !== ino) { ino = now; pos = 0; }
     pos = copyRange(file, pos);
+  };
+  watcher.on('all', (event, changed) => {
+    if (basename(changed) !== basename(file) || (event !== 'add' && event !== 'change')) return;
+    catchUp();
   });
+  // The events are a hint, not a promise: lines appended to a new file before the watcher has
+  // attached to it raise no event of their own (the last line after a restart waited for the
+  // next write). A check every half second, as tail -F does, catches them.
+  const sweep = setInterval(catchUp, FOLLOW_SWEEP_MS);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  clearInterval(sweep);
   await watcher.close();
   return 0;
 }
