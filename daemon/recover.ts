@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { adoptEngine, probeReady } from './engine/engine-process.js';
+import { adoptEngine, probeReady, stopLeftover } from './engine/engine-process.js';
 import type { EngineKind } from './engine/kind.js';
 import type { Notifier } from './notify.js';
 import { OWNER_VAR, isMarkOfHome, ownerMark } from './engine/owner-mark.js';
@@ -59,7 +59,7 @@ export async function recoverOrphanEngine(d: RecoverDeps): Promise<Recovery> {
   // Engines no record names (it could not be written, or was lost in a hard death): our mark
   // finds them; never two multi-GB engines at once.
   for (const pid of await markedLeaders(d.config, kept)) {
-    const exit = await adoptEngine(pid, paths.engineLog, '', () => false, d.config.healthPollMs).stop(d.config.stopGraceMs);
+    const exit = await stopLeftover(pid, paths.engineLog, d.config.healthPollMs, d.config.stopGraceMs);
     d.log.warn({ pid, exitCode: exit.exitCode }, 'stopped an engine of this home that no record named');
     d.emit({ type: 'recovered', model: rec?.model ?? '(unrecorded)', action: 'stopped', pid });
     d.notifier.notify(`cclocald stopped a leftover engine of its own (pid ${pid})`);
@@ -90,7 +90,7 @@ async function adoptOrStop(d: RecoverDeps, rec: EngineRecord, kind: EngineKind):
   const again = autoloadTarget(d.persisted, d.config.engine);
   const wanted = d.config.autoload && again?.model === rec.model && again.engine === kind.name;
   if (model && wanted && (await probeReady(healthUrl, kind.isReady))) {
-    await d.supervisor.adopt(handle, kind, model, rec.port, rec.bin, engineAuth(readKey(paths.engineKey)), rec.runId!);
+    await d.supervisor.adopt(handle, kind, model, rec.port, rec.bin, engineAuth(readKey(paths.engineKey)));
     d.log.warn({ pid: rec.pid, model: rec.model }, 'adopted the engine a previous daemon left running');
     d.emit({ type: 'recovered', model: rec.model, action: 'adopted', pid: rec.pid });
     d.notifier.notify(`cclocald restarted and kept ${rec.model} running (pid ${rec.pid})`);

@@ -121,10 +121,19 @@ export function startEngine(spec: EngineSpec): EngineHandle {
 
 /** Takes over an engine a previous daemon started (found from engine.json). */
 export function adoptEngine(pid: number, logPath: string, healthUrl: string, isReady: ReadyTest, pollMs: number): EngineHandle {
+  return handleFor(pid, watchForeignExit(pid, logPath, pollMs), healthUrl, isReady, pollMs);
+}
+
+/** Stops an engine of ours that nothing will serve from (found by its mark): no health to ask. */
+export function stopLeftover(pid: number, logPath: string, pollMs: number, graceMs: number): Promise<EngineExit> {
+  return handleFor(pid, watchForeignExit(pid, logPath, pollMs), null, () => false, pollMs).stop(graceMs);
+}
+
+/** Not our child: no exit status to wait on, so its death is noticed by signal 0. */
+function watchForeignExit(pid: number, logPath: string, pollMs: number): Promise<EngineExit> {
   installExitHook();
   live.add(pid);
-  // Not our child: no exit status to wait on, so its death is noticed by signal 0.
-  const exited = new Promise<EngineExit>((resolve) => {
+  return new Promise<EngineExit>((resolve) => {
     const timer = setInterval(() => {
       if (!isProcessAlive(pid)) {
         clearInterval(timer);
@@ -133,13 +142,14 @@ export function adoptEngine(pid: number, logPath: string, healthUrl: string, isR
       }
     }, pollMs);
   });
-  return handleFor(pid, exited, healthUrl, isReady, pollMs);
 }
 
-function handleFor(pid: number, exited: Promise<EngineExit>, healthUrl: string, isReady: ReadyTest, pollMs: number): EngineHandle {
+/** `healthUrl` null: nobody waits for this one to be healthy, so it is never asked. */
+function handleFor(pid: number, exited: Promise<EngineExit>, healthUrl: string | null, isReady: ReadyTest, pollMs: number): EngineHandle {
   let gone = false;
   void exited.then(() => { gone = true; });
   const healthy = new Promise<void>((resolve) => {
+    if (healthUrl === null) return;
     const poll = async () => {
       if (gone) return;
       if (await probeReady(healthUrl, isReady)) { resolve(); return; }

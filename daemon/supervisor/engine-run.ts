@@ -23,8 +23,8 @@ export class EngineRun {
   #progress: StartProgress | null = null;
   #memory: MemoryPoll | null = null;
 
-  /** `gen` numbers the run for the endpoint; `runId` is the random part of its owner mark. */
-  constructor(readonly gen: number, readonly runId: string, readonly kind: EngineKind, readonly handle: EngineHandle, readonly model: ResolvedModel, readonly where: RunWhere) {}
+  /** `gen` numbers the run for the endpoint. */
+  constructor(readonly gen: number, readonly kind: EngineKind, readonly handle: EngineHandle, readonly model: ResolvedModel, readonly where: RunWhere) {}
 
   get url(): string { return this.where.url; }
   /** The latest download or load progress, while the start is watched. */

@@ -48,7 +48,7 @@ export async function startRun(i: RunStartInput, spawned: (run: EngineRun, cache
       if (isTransient(exit.error)) return { kind: 'refused', exit };
       throw exit.error ?? new Error(exit.logTail);
     }
-    run = new EngineRun(i.gen, runId, kind, handle, model, { url: plan.url, bin: plan.bin, port: plan.port, contextWindow: i.contextWindow, auth: plan.auth });
+    run = new EngineRun(i.gen, kind, handle, model, { url: plan.url, bin: plan.bin, port: plan.port, contextWindow: i.contextWindow, auth: plan.auth });
     spawned(run, plan.downloads.cached);
     // Never an engine nobody could find again: without its record a daemon that died hard would
     // start a second one beside it.

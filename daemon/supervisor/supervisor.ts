@@ -226,13 +226,13 @@ export class Supervisor {
   }
 
   /** Takes over an engine a previous daemon left running and healthy. */
-  adopt(handle: EngineHandle, kind: EngineKind, model: ResolvedModel, port: number, bin: string, auth: Record<string, string>, runId: string): Promise<void> {
+  adopt(handle: EngineHandle, kind: EngineKind, model: ResolvedModel, port: number, bin: string, auth: Record<string, string>): Promise<void> {
     return this.#serial(async () => {
       this.#model = model;
       this.#kind = kind;
       this.#engineBin = this.#d.persisted.lastEngineBin;
       // Its window is not recorded anywhere: take it to be the one decided for the model.
-      const run = new EngineRun(++this.#runs, runId, kind, handle, model, { url: `http://127.0.0.1:${port}`, bin, port, contextWindow: this.contextWindowFor(model.id), auth });
+      const run = new EngineRun(++this.#runs, kind, handle, model, { url: `http://127.0.0.1:${port}`, bin, port, contextWindow: this.contextWindowFor(model.id), auth });
       this.#running = run;
       this.#apply('started');
       this.#apply('healthPassed');

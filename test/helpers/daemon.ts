@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { isProcessAlive } from '../../common/process-alive.js';
 import { waitForSocket } from '../../common/wait-for.js';
 import { connectDaemon, type DaemonClient } from '../../daemon/protocol/connect.js';
 import { homePaths, type HomePaths } from '../../daemon/protocol/paths.js';
@@ -85,10 +86,7 @@ function freePortSync(): number {
 }
 
 /** Running: an exited process not yet reaped by whoever adopted it (a zombie) does not count. */
-export function isAlive(pid: number): boolean {
-  try { process.kill(pid, 0); } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM'; }
-  try { return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return true; }
-}
+export const isAlive = isProcessAlive;
 
 /** Pids of every stand-in engine started in this home that is still alive. */
 export function liveEngines(home: TestHome): number[] {
