@@ -9,6 +9,8 @@ import { hubCacheDir } from '../common/hf-cache.js';
 import { homeDir, homePaths, type HomePaths } from './protocol/paths.js';
 import { DURATION_BOUNDS, isDurationKey, parseDuration, type DurationKey } from './durations.js';
 import { ENGINE_KIND_NAMES, type EngineKindName } from './protocol/protocol.js';
+import { MAX_CONTEXT_WINDOW } from './context-bounds.js';
+import { parseRemoteConfig, RemoteConfigError, type RemoteConfig } from './remote/remote-config.js';
 
 /** Tunables a person (or a test) may set in config.json; production defaults below. */
 export interface Tunables {
@@ -71,8 +73,7 @@ export interface Tunables {
  * default lands on it exactly). At 4096, Claude Code's first request was already refused.
  */
 export const CONTEXT_FLOOR = 16384;
-/** The largest window the daemon accepts anywhere (config, setContext, state.json). */
-export const MAX_CONTEXT_WINDOW = 10_000_000;
+export { MAX_CONTEXT_WINDOW };
 /** The least a person may set as the floor (a client that is not Claude Code, or a test). */
 const MIN_CONTEXT_FLOOR = 1024;
 
@@ -119,6 +120,8 @@ export const DEFAULT_TUNABLES: Readonly<Tunables> = Object.freeze({
 
 export interface Config extends Tunables {
   paths: HomePaths;
+  /** The servers a remote engine fronts (config.json's "remote"); null when none are configured. */
+  remote: RemoteConfig | null;
   /** The Anthropic-API endpoint's port on 127.0.0.1. */
   port: number;
   /** CCLOCAL_ENGINE_BIN when set: the executable of `engine`, the kind configured here. */
@@ -143,12 +146,12 @@ function parsePort(raw: string | undefined): number {
   return n;
 }
 
-function readTunables(path: string): Tunables {
+function readTunables(path: string): Tunables & { remote: RemoteConfig | null } {
   let raw: string;
   try {
     raw = readFileSync(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ...DEFAULT_TUNABLES };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ...DEFAULT_TUNABLES, remote: null };
     throw new ConfigError(`cannot read ${path}: ${(err as Error).message}`);
   }
   let parsed: unknown;
@@ -159,8 +162,16 @@ function readTunables(path: string): Tunables {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(`${path} must hold a JSON object`);
   const out: Tunables = { ...DEFAULT_TUNABLES };
+  let remote: RemoteConfig | null = null;
   for (const [key, value] of Object.entries(parsed)) {
-    if (!(key in DEFAULT_TUNABLES)) throw new ConfigError(`${path}: unknown setting "${key}" (known: ${Object.keys(DEFAULT_TUNABLES).join(', ')})`);
+    if (key === 'remote') {
+      try { remote = parseRemoteConfig(value); } catch (err) {
+        if (err instanceof RemoteConfigError) throw new ConfigError(`${path}: ${err.message}`);
+        throw err;
+      }
+      continue;
+    }
+    if (!(key in DEFAULT_TUNABLES)) throw new ConfigError(`${path}: unknown setting "${key.slice(0, 60)}" (known: ${Object.keys(DEFAULT_TUNABLES).join(', ')}, remote)`);
     const k = key as keyof Tunables;
     const def = DEFAULT_TUNABLES[k];
     if (k === 'engine') {
@@ -187,7 +198,7 @@ function readTunables(path: string): Tunables {
   if (out.contextFloor > out.defaultContextWindow) {
     throw new ConfigError(`${path}: contextFloor (${out.contextFloor}) is above defaultContextWindow (${out.defaultContextWindow}); lower contextFloor or raise defaultContextWindow`);
   }
-  return out;
+  return { ...out, remote };
 }
 
 /** The `platform` a home's config.json names, else this machine's; a broken file counts as absent
@@ -209,6 +220,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!isEngineName(env.CCLOCAL_ENGINE)) throw new ConfigError(`CCLOCAL_ENGINE must be one of ${ENGINE_KIND_NAMES.join(', ')}, got "${env.CCLOCAL_ENGINE.slice(0, 100)}"`);
     tunables.engine = env.CCLOCAL_ENGINE;
   }
+  if (tunables.engine === 'remote' && !tunables.remote) throw new ConfigError(`the engine is "remote" but ${paths.config} has no "remote" object; add {"remote": {"urls": ["https://…"]}} (README, "In front of a team's servers")`);
   // A real key must never reach a local server (seed #10), not even through the engine's env.
   const engineBaseEnv = engineSafeEnv(env);
   return Object.freeze({

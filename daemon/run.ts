@@ -17,7 +17,9 @@ import { createRpcServer } from './rpc/methods.js';
 import { listenSocket, type SocketServer } from './rpc/socket-server.js';
 import { loadState } from './state-store.js';
 import { autoloadTarget } from './supervisor/model-settings.js';
-import { Supervisor } from './supervisor/supervisor.js';
+import { Supervisor, type RunEnd } from './supervisor/supervisor.js';
+import { RemoteEngine } from './remote/remote-engine.js';
+import { EngineHost } from './engine-host.js';
 import { VERSION } from './version.js';
 
 /** Beyond the drain, the engine's stop grace and the kill wait, what teardown may take before the
@@ -61,28 +63,35 @@ export async function runDaemon(): Promise<number> {
   const emit = (e: Omit<DaemonEvent, 'at'>) => {
     const event = { ...e, at: new Date().toISOString() } as DaemonEvent;
     sock?.broadcast(event);
-    attachFile.refresh(supervisor.view());
+    attachFile.refresh(host.view());
   };
   const persisted = loadState(config.paths.state);
   const notifier = createNotifier({ platform: config.platform, enabled: config.notify, log: root.log.child({ mod: 'notify' }) });
   // The endpoint is made after the supervisor; no run can end before it exists.
   let endpointRef: Endpoint | null = null;
+  // One run counter for both sides: the endpoint tells runs and upstream spells apart by it.
+  let runs = 0;
+  const nextGen = () => ++runs;
+  const onRunEnded = (gen: number, end: RunEnd) => endpointRef?.runEnded(gen, end);
   const supervisor = new Supervisor({
-    config, log: root.log.child({ mod: 'supervisor' }), emit, notifier, persisted, engines: engineKind,
-    onRunEnded: (gen, end) => endpointRef?.runEnded(gen, end),
+    config, log: root.log.child({ mod: 'supervisor' }), emit, notifier, persisted, engines: engineKind, nextGen, onRunEnded,
   });
+  const remote = new RemoteEngine({ config, log: root.log.child({ mod: 'remote' }), emit, notifier, nextGen, onRunEnded });
+  const host = new EngineHost(supervisor, remote, config);
 
   const fdLimit = await openFilesSoftLimit(config.platform);
   if (fdLimit !== null && fdLimit < 1024) log.warn({ fdLimit, connections: connectionCap(fdLimit) }, 'the open-files limit is low; raise it (ulimit -n 8192) before starting cclocald for more client connections');
   let endpoint: Endpoint;
   try {
     endpoint = await startEndpoint({
-      port: config.port, concurrency: config.endpointConcurrency, queueMax: config.queueMax, queueTimeoutMs: config.queueTimeoutMs,
+      port: config.port, concurrency: () => host.concurrency(), queueMax: config.queueMax, queueTimeoutMs: config.queueTimeoutMs,
       firstEventTimeoutMs: config.firstEventTimeoutMs, betweenEventsTimeoutMs: config.betweenEventsTimeoutMs, pingIntervalMs: config.pingIntervalMs,
       requestTimeoutMs: config.requestTimeoutMs, maxConnections: connectionCap(fdLimit),
-      awaitReady: (notGen, signal) => supervisor.awaitReady(notGen, signal),
-      reportWedged: (gen, detail) => void supervisor.reportWedged(gen, detail).catch((err: Error) => log.error({ err }, 'wedge restart failed')),
-      engineView: () => supervisor.view(),
+      awaitReady: (skip, signal) => host.awaitReady(skip, signal),
+      tryReady: (skip) => host.tryReady(skip),
+      reportWedged: (gen, detail) => void host.reportWedged(gen, detail).catch((err: Error) => log.error({ err }, 'wedge restart failed')),
+      reportFailed: (gen, why) => host.reportFailed(gen, why),
+      engineView: () => host.view(),
       log: root.log.child({ mod: 'endpoint' }),
     });
     endpointRef = endpoint;
@@ -114,7 +123,7 @@ export async function runDaemon(): Promise<number> {
         // A client cut off next (a load waiting for its model) knows why.
         sock?.broadcast({ type: 'stopping', reason, at: new Date().toISOString() });
         await endpoint.close(STOP_DRAIN_MS); // no new requests; open answers told why they end
-        await supervisor.shutdown();       // engine: SIGTERM to its group, SIGKILL after the grace
+        await host.shutdown();             // engine: SIGTERM to its group, SIGKILL after the grace
         await revertWiredLimit(config.paths.home, log, notifier);
         await sock?.close();               // the final state event has gone out by now
         removeStaleSocket(config.paths.socket);
@@ -143,7 +152,7 @@ export async function runDaemon(): Promise<number> {
   process.on('unhandledRejection', (err) => fatal(err, 'unhandled rejection'));
 
   const rpc = createRpcServer({
-    supervisor,
+    host,
     hfHubCache: config.hfHubCache,
     engineEnv: config.engineBaseEnv,
     platform: config.platform,
@@ -174,10 +183,15 @@ export async function runDaemon(): Promise<number> {
   }
   log.info({ pid: process.pid, version: VERSION, home: config.paths.home, socket: config.paths.socket }, 'daemon started');
 
-  const again = autoloadTarget(persisted, config.engine);
-  if (recovery !== 'adopted' && config.autoload && again && !stopping) {
-    log.info(again, 'loading the last model again');
-    supervisor.load(again.model, again).catch((err: Error) => log.warn({ err: err.message }, 'autoload failed'));
+  if (config.engine === 'remote') {
+    // Nothing to load: watching the upstreams from the start lets the first attach be instant.
+    if (config.autoload && !stopping) host.load('', { engine: 'remote' }).catch((err: Error) => log.warn({ err: err.message }, 'the remote upstreams are not serving yet'));
+  } else {
+    const again = autoloadTarget(persisted, config.engine);
+    if (recovery !== 'adopted' && config.autoload && again && !stopping) {
+      log.info(again, 'loading the last model again');
+      host.load(again.model, again).catch((err: Error) => log.warn({ err: err.message }, 'autoload failed'));
+    }
   }
   await done;
   return exitCode;

@@ -29,10 +29,12 @@ export function typeForStatus(status: number): AnthropicErrorType {
 /** vllm-mlx answers errors as {"detail": string | object}; keep its words. */
 export function engineErrorMessage(raw: string): string {
   try {
-    const body = JSON.parse(raw) as { detail?: unknown; error?: { message?: unknown } };
+    const body = JSON.parse(raw) as { detail?: unknown; error?: { message?: unknown }; message?: unknown };
     if (typeof body.detail === 'string') return body.detail;
     if (body.detail !== undefined) return JSON.stringify(body.detail);
     if (typeof body.error?.message === 'string') return body.error.message;
+    // vLLM's and SGLang's OpenAI-style error: {"object": "error", "message": …}
+    if (typeof body.message === 'string') return body.message;
   } catch { /* not JSON */ }
   return raw.slice(0, 500) || 'the engine returned an error';
 }

@@ -1,7 +1,7 @@
 // The stable Anthropic-API endpoint on 127.0.0.1:$CCLOCAL_PORT. It stays up while the engine
 // starts, crashes, restarts or is swapped; Claude Code never sees a dead port. Node's own http:
 // this sits on every token's path, so no framework.
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { NEVER } from '../durations.js';
 import { DaemonError } from '../errors.js';
@@ -10,7 +10,6 @@ import type { ReadyEngine, RunEnd } from '../supervisor/supervisor.js';
 import { RunEnds } from './run-ends.js';
 import { STOPPING_MESSAGE } from './relay.js';
 import { engineErrorMessage, errorBody, typeForStatus, type AnthropicErrorType } from './anthropic-errors.js';
-import { engineAgent } from './engine-connection.js';
 import { isLoopbackHost, isLoopbackOrigin } from './loopback-host.js';
 import { handleMessages, engineHeaders, NO_RETRY, type MessagesDeps } from './messages.js';
 import { RequestQueue } from './queue.js';
@@ -30,7 +29,6 @@ const DRAIN_LIMIT_BYTES = 4 * MAX_BODY_BYTES;
 
 export interface EndpointOptions {
   port: number;
-  concurrency: number;
   queueMax: number;
   /** These three may be NEVER (durations.ts): no limit. */
   queueTimeoutMs: number;
@@ -41,8 +39,12 @@ export interface EndpointOptions {
   requestTimeoutMs: number;
   /** Client connections taken at once (sized by the open-files limit). */
   maxConnections: number;
-  awaitReady(notGen: number | undefined, signal?: AbortSignal): Promise<ReadyEngine>;
+  /** Requests let through at once (asked at each turn: it follows the engine kind). */
+  concurrency(): number;
+  awaitReady(skip: ReadonlySet<number>, signal?: AbortSignal): Promise<ReadyEngine>;
+  tryReady(skip: ReadonlySet<number>): ReadyEngine | null;
   reportWedged(gen: number, detail: string): void;
+  reportFailed(gen: number, why: string): void;
   engineView(): { state: EngineState; model: string | null; contextWindow: number };
   log: Logger;
 }
@@ -96,7 +98,7 @@ function sendError(res: ServerResponse, status: number, type: AnthropicErrorType
 function askEngineToCount(engine: ReadyEngine, body: string, headers: Record<string, string>, gone: AbortSignal): Promise<{ status: number; text: string } | null> {
   return new Promise((resolve) => {
     const signal = AbortSignal.any([gone, AbortSignal.timeout(COUNT_TOKENS_TIMEOUT_MS)]);
-    const up = httpRequest(new URL('/v1/messages/count_tokens', engine.url), { method: 'POST', headers: { ...headers, ...engine.auth }, signal, agent: engineAgent }, (r) => {
+    const up = engine.transport.request(engine.url, '/v1/messages/count_tokens', { method: 'POST', headers: { ...headers, ...engine.auth }, signal }, (r) => {
       const chunks: Buffer[] = [];
       r.on('data', (c: Buffer) => chunks.push(c));
       r.on('end', () => resolve({ status: r.statusCode ?? 502, text: Buffer.concat(chunks).toString('utf8') }));
@@ -109,6 +111,7 @@ function askEngineToCount(engine: ReadyEngine, body: string, headers: Record<str
 
 export async function startEndpoint(o: EndpointOptions): Promise<Endpoint> {
   const queue = new RequestQueue(o.concurrency, o.queueMax);
+  const noSkip: ReadonlySet<number> = new Set();
   const stats = newStats();
   const runEnds = new RunEnds(CRASH_NOTICE_MS);
   const stopping = new AbortController();
@@ -119,7 +122,7 @@ export async function startEndpoint(o: EndpointOptions): Promise<Endpoint> {
     try { return Number((JSON.parse(r.text) as { input_tokens?: unknown }).input_tokens) || 0; } catch { return 0; }
   };
   const messagesDeps: MessagesDeps = {
-    awaitReady: o.awaitReady, reportWedged: o.reportWedged, whenRunEnded: (gen) => runEnds.when(gen), stopping: stopping.signal, countTokens, tokenBounds: new TokenBounds(), queue, stats,
+    awaitReady: o.awaitReady, tryReady: o.tryReady, reportWedged: o.reportWedged, reportFailed: o.reportFailed, whenRunEnded: (gen) => runEnds.when(gen), stopping: stopping.signal, countTokens, tokenBounds: new TokenBounds(), queue, stats,
     queueTimeoutMs: o.queueTimeoutMs, pingIntervalMs: o.pingIntervalMs, timeouts: { firstEventMs: o.firstEventTimeoutMs, betweenEventsMs: o.betweenEventsTimeoutMs },
     log: o.log,
   };
@@ -184,7 +187,7 @@ export async function startEndpoint(o: EndpointOptions): Promise<Endpoint> {
     let engine: ReadyEngine;
     const cut = AbortSignal.any([gone.signal, stopping.signal]);
     const waited = o.queueTimeoutMs === NEVER ? cut : AbortSignal.any([cut, AbortSignal.timeout(o.queueTimeoutMs)]);
-    try { engine = await o.awaitReady(undefined, waited); } catch (err) {
+    try { engine = await o.awaitReady(noSkip, waited); } catch (err) {
       if (gone.signal.aborted) return;
       if (stopping.signal.aborted) { sendError(res, 503, 'api_error', STOPPING_MESSAGE); return; }
       if (err instanceof DaemonError) sendError(res, 503, 'api_error', err.message, NO_RETRY);
@@ -193,9 +196,9 @@ export async function startEndpoint(o: EndpointOptions): Promise<Endpoint> {
     }
     body.model = engine.model;
     shapeForEngine(body);
-    const r = await askEngineToCount(engine, JSON.stringify(body), engineHeaders(req), gone.signal);
+    const r = await askEngineToCount(engine, JSON.stringify(body), engineHeaders(req, engine.forwardHeaders), gone.signal);
     if (gone.signal.aborted) return;
-    if (!r) sendError(res, 529, 'overloaded_error', 'the local engine is restarting; retry shortly');
+    if (!r) sendError(res, 529, 'overloaded_error', `${engine.label} did not answer the count; retry shortly`);
     else if (r.status === 200) res.writeHead(200, { 'content-type': 'application/json' }).end(r.text);
     else sendError(res, r.status, typeForStatus(r.status), engineErrorMessage(r.text));
   };

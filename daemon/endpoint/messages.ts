@@ -1,13 +1,16 @@
 // POST /v1/messages: queue → wait for a ready engine → rewrite → enforce the context window →
-// relay, retrying once when the engine died before the answer started. One log line per request.
+// relay. When the answer has not started: a local engine that died is tried once more after its
+// restart; a remote upstream that cannot be reached is left for the next healthy one, and one that
+// refuses for load is asked again (or another is) until its bound. One log line per request.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { shrunkWindowNote } from '../../common/window-note.js';
 import { NEVER } from '../durations.js';
 import { DaemonError } from '../errors.js';
 import type { ReadyEngine, RunEnd } from '../supervisor/supervisor.js';
 import { errorBody, errorEvent, promptTooLong, type AnthropicErrorType } from './anthropic-errors.js';
-import { QueueAbortedError, QueueFullError, QueueTimeoutError, type RequestQueue } from './queue.js';
+import { flowOf, QueueAbortedError, QueueFullError, QueueTimeoutError, type RequestQueue } from './queue.js';
 import { keepAlive, type KeepAlive } from './keep-alive.js';
 import { relay, STOPPING_MESSAGE, type RelayOutcome, type RelayTimeouts } from './relay.js';
 import { shapeForEngine } from './request-rewrite.js';
@@ -15,10 +18,15 @@ import type { newStats } from './stats.js';
 import type { BodyParts, TokenBounds } from './token-bound.js';
 
 export interface MessagesDeps {
-  /** The ready engine; gives up (rejects) when `signal` aborts. */
-  awaitReady(notGen: number | undefined, signal: AbortSignal): Promise<ReadyEngine>;
+  /** The ready engine outside `skip` (runs or upstream spells this request saw fail); gives up
+   *  (rejects) when `signal` aborts. */
+  awaitReady(skip: ReadonlySet<number>, signal: AbortSignal): Promise<ReadyEngine>;
+  /** Another engine ready now outside `skip`, without waiting (a remote's next healthy upstream). */
+  tryReady(skip: ReadonlySet<number>): ReadyEngine | null;
   /** The engine run `gen` stopped generating while alive. */
   reportWedged(gen: number, detail: string): void;
+  /** A request could not reach remote upstream spell `gen` (refused, reset, cut). */
+  reportFailed(gen: number, why: string): void;
   /** How engine run `gen` ended, waiting a bounded time for the supervisor to say; null: not (yet) ended. */
   whenRunEnded(gen: number): Promise<RunEnd | null>;
   /** Aborts when cclocald stops: waiting requests get 503, open answers an error event. */
@@ -35,10 +43,11 @@ export interface MessagesDeps {
   log: Logger;
 }
 
-/** Headers the engine may see; credentials (x-api-key, authorization) never leave this process. */
-export function engineHeaders(req: IncomingMessage): Record<string, string> {
+/** Headers the engine may see; credentials (x-api-key, authorization) never leave this process.
+ *  `also`: the engine's own extra (ReadyEngine.forwardHeaders), never a credential. */
+export function engineHeaders(req: IncomingMessage, also: readonly string[] = []): Record<string, string> {
   const out: Record<string, string> = { 'content-type': 'application/json' };
-  for (const h of ['accept', 'anthropic-version', 'anthropic-beta']) {
+  for (const h of ['accept', 'anthropic-version', 'anthropic-beta', ...also]) {
     const v = req.headers[h];
     if (typeof v === 'string') out[h] = v;
   }
@@ -47,6 +56,9 @@ export function engineHeaders(req: IncomingMessage): Record<string, string> {
 
 /** The share of the window a cheap bound must stay under to skip the guard's count. */
 const BOUND_MARGIN = 0.9;
+/** The first wait after every upstream refused for load; it doubles up to the cap. */
+const OVERLOAD_FIRST_WAIT_MS = 250;
+const OVERLOAD_MAX_WAIT_MS = 8000;
 
 // Anthropic's SDK (inside Claude Code) retries a 5xx up to ten times unless told not to; a failed
 // or unloaded engine will not mend itself in those seconds, so the person sees why at once.
@@ -89,16 +101,22 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
   let release: (() => void) | null = null;
   let outcome: RelayOutcome | null = null;
   let served: string | null = null;
+  let upstream: string | null = null;
   let queueWaitMs = 0;
   let status = 200;
   try {
     const deadline = started + d.queueTimeoutMs;
-    release = await d.queue.acquire(d.queueTimeoutMs, cut);
+    release = await d.queue.acquire(d.queueTimeoutMs, cut, flowOf(req.headers));
     queueWaitMs = Date.now() - started;
-    let notGen: number | undefined;
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const engine = await awaitEngine(d, notGen, deadline, cut);
+    // Runs or upstream spells this request saw fail or refuse: the next try goes elsewhere.
+    const skip = new Set<number>();
+    let attempts = 0;
+    let overloadUntil: number | null = null;
+    let overloadWait = OVERLOAD_FIRST_WAIT_MS;
+    for (;;) {
+      const engine = await awaitEngine(d, skip, deadline, cut);
       served = engine.model;
+      upstream = engine.failover ? engine.url : null;
       body.model = engine.model;
       const text = JSON.stringify(body);
       const guard = await guardWindow(d, engine, body, text, cut);
@@ -113,8 +131,14 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
       // The client may have left while this waited for the engine or the count: nothing to run for.
       if (cut.aborted) throw new QueueAbortedError('the client went away');
       outcome = await relay({
-        engineUrl: engine.url, path, body: text, headers: { ...engineHeaders(req), ...engine.auth }, stream, timeouts: d.timeouts,
-        whyEnded: async () => (await d.whenRunEnded(engine.gen))?.why ?? null, stopping: d.stopping, now: Date.now,
+        engineUrl: engine.url, transport: engine.transport, label: engine.label, remote: engine.failover !== null,
+        path, body: text, headers: { ...engineHeaders(req, engine.forwardHeaders), ...engine.auth }, stream, timeouts: d.timeouts,
+        whyEnded: async () => {
+          // A remote's cut is this request's to report: nothing else watches the connection.
+          if (engine.failover) d.reportFailed(engine.gen, 'the connection was cut mid-answer');
+          return (await d.whenRunEnded(engine.gen))?.why ?? null;
+        },
+        stopping: d.stopping, now: Date.now,
         // Counted alongside the prefill (count_tokens skips the generation lock), off the answer's
         // path, for an engine whose message_start leaves it at 0; else its own figure is kept.
         inputTokens: stream && !engine.streamsPromptTokens ? (guard.counted ?? countAndRemember(d, engine, text, guard.parts(), gone.signal)) : undefined,
@@ -128,16 +152,46 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
       }, res, gone.signal);
       if (outcome.kind === 'done' && outcome.tooLong) d.stats.rejectedTooLong++;
       if (outcome.kind === 'wedged') { d.stats.wedged++; d.reportWedged(engine.gen, outcome.detail); }
+      if (outcome.kind === 'overloaded') {
+        // Another healthy upstream that has not refused: at once. Every one refused: wait, then
+        // ask them all again, until the bound; then the client hears 529 and retries itself.
+        skip.add(engine.gen);
+        overloadUntil ??= Date.now() + (engine.failover?.overloadRetryMs ?? 0);
+        if (d.tryReady(skip)) { d.stats.retries++; continue; }
+        const wait = Math.min(outcome.retryAfterMs ?? overloadWait, overloadUntil - Date.now());
+        if (wait <= 0) {
+          status = 529;
+          const after = Math.max(1, Math.ceil((outcome.retryAfterMs ?? overloadWait) / 1000));
+          sendError(res, 529, 'overloaded_error', `the remote upstreams are overloaded (${outcome.why}); retry shortly`, stream, { 'retry-after': String(after) });
+          break;
+        }
+        await delay(wait, undefined, { signal: cut }).catch(() => { throw new QueueAbortedError('the client went away'); });
+        overloadWait = Math.min(overloadWait * 2, OVERLOAD_MAX_WAIT_MS);
+        skip.clear();
+        d.stats.retries++;
+        continue;
+      }
       if (outcome.kind !== 'retryable') break;
+      attempts++;
+      if (engine.failover) {
+        // Unreachable before the first token: it is marked unhealthy, and the next healthy one tried.
+        d.reportFailed(engine.gen, outcome.why);
+        skip.add(engine.gen);
+        if (attempts < engine.failover.maxAttempts) { d.stats.retries++; continue; }
+        status = 529;
+        sendError(res, 529, 'overloaded_error', `no remote upstream could answer (last: ${outcome.why}); retry shortly`, stream);
+        break;
+      }
       // Retry on the next run if this one ended (a crash, a swap); on the same one if it did not.
       const ended = await d.whenRunEnded(engine.gen);
-      if (attempt === 0) { d.stats.retries++; notGen = ended ? engine.gen : undefined; continue; }
+      if (attempts === 1) { d.stats.retries++; if (ended) skip.add(engine.gen); continue; }
       status = 529;
       sendError(res, 529, 'overloaded_error', `the local engine failed twice before answering (${ended?.why ?? outcome.why}); retry shortly`, stream);
+      break;
     }
     // An engine's own error event ends a 200 stream: still an error the client saw.
     if (outcome?.kind === 'done') status = outcome.engineError ? 500 : outcome.status;
-    if (outcome?.kind === 'broken' || outcome?.kind === 'wedged') status = 529;
+    if (outcome?.kind === 'broken' || outcome?.kind === 'wedged' || outcome?.kind === 'overloaded') status = 529;
     if (outcome?.kind === 'stopped') status = 503;
   } catch (err) {
     if (d.stopping.aborted && !gone.signal.aborted) {
@@ -156,7 +210,7 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
     if (status >= 400 && status !== 499) d.stats.errors++;
     const o = outcome && 'firstEventAt' in outcome ? outcome : null;
     d.log.info({
-      trigger: 'http', requested, model: served, stream, status, queueWaitMs,
+      trigger: 'http', requested, model: served, ...(upstream ? { upstream } : {}), stream, status, queueWaitMs,
       ttfbMs: o?.firstEventAt ? o.firstEventAt - started : null, durationMs: Date.now() - started,
       events: o?.events ?? 0, pings: pinger?.pings ?? 0, outcome: outcome?.kind ?? null,
     }, 'messages request');
@@ -164,12 +218,12 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
 }
 
 /** The ready engine within the request's deadline; gives up when the client leaves. */
-async function awaitEngine(d: MessagesDeps, notGen: number | undefined, deadline: number, gone: AbortSignal): Promise<ReadyEngine> {
+async function awaitEngine(d: MessagesDeps, skip: ReadonlySet<number>, deadline: number, gone: AbortSignal): Promise<ReadyEngine> {
   const left = deadline - Date.now();
   if (left <= 0) throw new QueueTimeoutError('no engine became ready in time');
   const signal = left === NEVER ? gone : AbortSignal.any([gone, AbortSignal.timeout(left)]);
   try {
-    return await d.awaitReady(notGen, signal);
+    return await d.awaitReady(skip, signal);
   } catch (err) {
     if (gone.aborted) throw new QueueAbortedError('the client went away');
     if (signal.aborted) throw new QueueTimeoutError('no engine became ready in time');

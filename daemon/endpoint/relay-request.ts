@@ -1,5 +1,6 @@
 // What one relay is asked to do and how it can end (relay.ts does it), and the small pure
 // helpers it needs: the engine's error in Anthropic's words, a bounded wait.
+import type { Transport } from '../remote/transport.js';
 import { engineErrorMessage, promptTooLong, typeForStatus, type AnthropicErrorType } from './anthropic-errors.js';
 
 /** Either may be NEVER (daemon/durations.ts): that phase is not watched. */
@@ -14,6 +15,8 @@ export type RelayOutcome =
   | { kind: 'done'; status: number; events: number; firstEventAt: number | null; tooLong?: boolean; engineError?: boolean }
   /** The engine went away before anything generated reached the client: safe to try again. */
   | { kind: 'retryable'; why: string }
+  /** A remote upstream refused for load (429, 503, 529) before answering; nothing was sent. */
+  | { kind: 'overloaded'; status: number; retryAfterMs: number | null; why: string }
   /** The engine went away mid-answer; the client got an error event. */
   | { kind: 'broken'; why: string; events: number; firstEventAt: number | null }
   /** cclocald is stopping; the client was told so. */
@@ -22,6 +25,12 @@ export type RelayOutcome =
 
 export interface RelayRequest {
   engineUrl: string;
+  transport: Transport;
+  /** What the engine is called in an error the client reads ("the local engine", "the upstream …"). */
+  label: string;
+  /** A remote upstream: its refusals for load come back as `overloaded` (to try elsewhere or
+   *  again), and a wedge marks it unhealthy rather than restarting anything. */
+  remote: boolean;
   path: string;
   body: string;
   headers: Record<string, string>;
@@ -54,6 +63,18 @@ export function engineError(req: RelayRequest, status: number, raw: string): { t
 
 /** What a client hears, mid-answer or waiting, when cclocald stops (stop, restart, install). */
 export const STOPPING_MESSAGE = 'cclocald is stopping; this request was cut off (start it again with `cclocald start`, or it restarts by itself under its login service)';
+
+/** Statuses with which a server says it is too busy now (Anthropic's 529 among them). */
+export const OVERLOAD_STATUSES: ReadonlySet<number> = new Set([429, 503, 529]);
+
+/** A `retry-after` header (seconds, or an HTTP date) in ms; null when absent or unreadable. */
+export function retryAfterMs(v: string | string[] | undefined, now: number): number | null {
+  if (typeof v !== 'string' || v.trim() === '') return null;
+  const s = Number(v);
+  if (Number.isFinite(s) && s >= 0) return Math.round(s * 1000);
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
+}
 
 /** A count still running when the first token is ready holds the answer this long at most. */
 export const USAGE_WAIT_MS = 5000;

@@ -14,11 +14,10 @@
 // to undo and the request is retried once on the restarted engine. After that first event the
 // bytes go through unchanged, one write per event; a crash then ends the stream with an
 // Anthropic `error` event instead of a hang or a silent truncation.
-import { request as httpRequest, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import { engineErrorEvent, errorBody, errorEvent, type AnthropicErrorType } from './anthropic-errors.js';
-import { engineError, STOPPING_MESSAGE, USAGE_WAIT_MS, within, type RelayOutcome, type RelayRequest } from './relay-request.js';
+import { engineError, OVERLOAD_STATUSES, retryAfterMs, STOPPING_MESSAGE, USAGE_WAIT_MS, within, type RelayOutcome, type RelayRequest } from './relay-request.js';
 import { NEVER } from '../durations.js';
-import { engineAgent } from './engine-connection.js';
 import { SSE_HEADERS } from './keep-alive.js';
 import { errorEventAt, isPreamble, SseScanner, StreamTracker } from './sse-scanner.js';
 import { inputTokensOf, withInputTokens } from './usage-patch.js';
@@ -63,14 +62,15 @@ class Relay {
     this.clientGone.addEventListener('abort', this.#onClientGone, { once: true });
     if (req.stopping?.aborted) queueMicrotask(this.#onStopping);
     else req.stopping?.addEventListener('abort', this.#onStopping, { once: true });
-    const up = httpRequest(new URL(req.path, req.engineUrl), { method: 'POST', agent: engineAgent, headers: { ...req.headers, 'content-length': String(Buffer.byteLength(req.body)) } });
+    const up = req.transport.request(req.engineUrl, req.path, { method: 'POST', headers: { ...req.headers, 'content-length': String(Buffer.byteLength(req.body)) } });
     this.#upstream = up;
     up.setNoDelay(true);
     up.on('error', (err) => void this.#engineGone(err.message));
     up.on('response', (answer: IncomingMessage) => {
       if (this.#phase !== 'sent') return;
       const isSse = (answer.headers['content-type'] ?? '').startsWith('text/event-stream');
-      if (answer.statusCode === 200 && isSse) this.#streamAnswer(answer);
+      if (req.remote && OVERLOAD_STATUSES.has(answer.statusCode ?? 0)) this.#refused(answer);
+      else if (answer.statusCode === 200 && isSse) this.#streamAnswer(answer);
       else this.#wholeAnswer(answer);
       answer.on('aborted', () => void this.#engineGone('the engine connection was cut'));
       answer.on('error', (err) => void this.#engineGone(err.message));
@@ -102,7 +102,8 @@ class Relay {
     if (this.#phase === 'settled' || this.#phase === 'ending') return;
     const detail = `no ${what} from the engine for ${Math.round(ms / 1000)} s (heartbeats do not count)`;
     // Whether it is restarted is the restart policy's to say (it may give up): not said here.
-    const message = `the local engine stopped generating (${detail}); cclocald takes it for a crash (see \`cclocald status\`)`;
+    const then = this.req.remote ? 'cclocald marks it unhealthy and probes it again' : 'cclocald takes it for a crash';
+    const message = `${this.req.label} stopped generating (${detail}); ${then} (see \`cclocald status\`)`;
     this.#upstream?.destroy();
     this.#endWith(529, 'overloaded_error', message);
     this.#finish({ kind: 'wedged', detail, events: this.#events, firstEventAt: this.#firstEventAt });
@@ -142,10 +143,22 @@ class Relay {
     this.#phase = 'ending';
     if (this.#timer) { clearTimeout(this.#timer); this.#timer = null; }
     const ended = await this.req.whyEnded();
-    const message = `the local engine stopped mid-answer: ${ended ?? 'the connection to it was cut'}`;
+    const message = `${this.req.label} stopped mid-answer: ${ended ?? 'the connection to it was cut'}`;
     if (this.req.stream) this.res.end(errorEvent('overloaded_error', message));
     else this.res.destroy();
     this.#finish({ kind: 'broken', why, events, firstEventAt: this.#firstEventAt });
+  }
+
+  /** A remote's refusal for load: read whole, nothing said; the caller tries elsewhere or again. */
+  #refused(answer: IncomingMessage): void {
+    const chunks: Buffer[] = [];
+    answer.on('data', (c: Buffer) => { if (chunks.length < 64) chunks.push(c); });
+    answer.on('end', () => {
+      if (this.#phase !== 'sent') return;
+      const status = answer.statusCode ?? 503;
+      const said = engineError(this.req, status, Buffer.concat(chunks).toString('utf8')).message;
+      this.#finish({ kind: 'overloaded', status, retryAfterMs: retryAfterMs(answer.headers['retry-after'], Date.now()), why: `${status}: ${said.slice(0, 200)}` });
+    });
   }
 
   // ── the JSON path: every JSON answer and every engine error is whole before anything is sent ──

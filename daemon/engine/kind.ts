@@ -2,7 +2,7 @@
 // poll need to know about one kind of engine, so none of them holds an engine's flags, paths or
 // log words. Each kind is one sibling file (vllm-mlx.ts, llama-server.ts) exporting an EngineKind.
 import type { ResolvedModel } from '../../common/catalog.js';
-import type { CrashReason, EngineKindName } from '../protocol/protocol.js';
+import type { CrashReason, LocalKindName } from '../protocol/protocol.js';
 
 export interface EngineLookupContext {
   /** CCLOCAL_ENGINE_BIN (the daemon's or the client's) when it names this kind's executable. */
@@ -65,7 +65,7 @@ export interface DownloadPlace {
 export interface LeftoverRecord { model: string; port: number; bin: string }
 
 export interface EngineKind {
-  readonly name: EngineKindName;
+  readonly name: LocalKindName;
   /** Finds the executable: CCLOCAL_ENGINE_BIN, then what ./install.sh installed, then PATH. */
   find(ctx: EngineLookupContext): EngineLookup;
   /** The arguments that print the help from which capabilities are read. */

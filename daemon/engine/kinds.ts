@@ -1,7 +1,7 @@
 // The engine kinds by name: each one's facts (vllm-mlx.ts, llama-server.ts, pure) bound to the
 // I/O every kind shares (finding an executable, asking its HTTP API, measuring its downloads).
 import { cacheFolderName, resolveModel } from '../../common/catalog.js';
-import type { EngineKindName } from '../protocol/protocol.js';
+import { ENGINE_KIND_NAMES, type EngineKindName, type LocalKindName } from '../protocol/protocol.js';
 import { probeJson } from './engine-process.js';
 import { outOfMemoryIn } from './engine-text.js';
 import { findExecutable } from './find-engine.js';
@@ -79,17 +79,22 @@ export const llamaServer: EngineKind = {
   overflow: overflowFrom,
 };
 
-export const ENGINE_KINDS: Readonly<Record<EngineKindName, EngineKind>> = Object.freeze({ 'vllm-mlx': vllmMlx, 'llama-server': llamaServer });
+/** The kinds the daemon runs itself; `remote` is not one (daemon/remote/ watches servers instead). */
+export const ENGINE_KINDS: Readonly<Record<LocalKindName, EngineKind>> = Object.freeze({ 'vllm-mlx': vllmMlx, 'llama-server': llamaServer });
 
-export function engineKind(name: EngineKindName): EngineKind {
+export function engineKind(name: LocalKindName): EngineKind {
   return ENGINE_KINDS[name];
 }
 
 /** vllm-mlx needs MLX, so Apple Silicon; everywhere else llama-server runs. */
-export function defaultEngineName(platform: string, arch: string): EngineKindName {
+export function defaultEngineName(platform: string, arch: string): LocalKindName {
   return platform === 'darwin' && arch === 'arm64' ? 'vllm-mlx' : 'llama-server';
 }
 
 export function isEngineName(s: unknown): s is EngineKindName {
-  return typeof s === 'string' && Object.hasOwn(ENGINE_KINDS, s);
+  return typeof s === 'string' && (ENGINE_KIND_NAMES as readonly string[]).includes(s);
+}
+
+export function isLocalKind(name: EngineKindName): name is LocalKindName {
+  return name !== 'remote';
 }

@@ -5,8 +5,10 @@
 export const PROTOCOL_VERSION = 1;
 
 /** The engine kinds cclocald can run (the contract's "Engines"). */
-export type EngineKindName = 'vllm-mlx' | 'llama-server';
-export const ENGINE_KIND_NAMES: readonly EngineKindName[] = ['vllm-mlx', 'llama-server'];
+export type EngineKindName = 'vllm-mlx' | 'llama-server' | 'remote';
+export const ENGINE_KIND_NAMES: readonly EngineKindName[] = ['vllm-mlx', 'llama-server', 'remote'];
+/** The kinds the daemon runs as a process of its own (`remote` fronts servers it does not own). */
+export type LocalKindName = Exclude<EngineKindName, 'remote'>;
 
 export type EngineState = 'stopped' | 'downloading' | 'loading' | 'ready' | 'crashed' | 'backoff' | 'failed';
 export const ENGINE_STATES: readonly EngineState[] = ['stopped', 'downloading', 'loading', 'ready', 'crashed', 'backoff', 'failed'];
@@ -14,8 +16,9 @@ export const ENGINE_STATES: readonly EngineState[] = ['stopped', 'downloading', 
 /** Why the engine died. The out-of-memory reasons are named for the memory that ran short (each
  *  halves the model's window): `metal-oom` (Apple GPU: MLX's abort, llama.cpp's Metal buffers),
  *  `cuda-oom` (an NVIDIA GPU), `alloc-oom` (llama.cpp could not allocate its KV cache or compute
- *  buffers, whichever backend). */
-export type CrashReason = 'metal-oom' | 'cuda-oom' | 'alloc-oom' | 'wedged' | 'startup-error' | 'startup-timeout' | 'signal' | 'exit';
+ *  buffers, whichever backend). `unreachable`: every upstream of a remote engine stopped
+ *  answering (nothing of the daemon's crashed; it probes them again). */
+export type CrashReason = 'metal-oom' | 'cuda-oom' | 'alloc-oom' | 'wedged' | 'startup-error' | 'startup-timeout' | 'signal' | 'exit' | 'unreachable';
 
 export const OUT_OF_MEMORY_REASONS: ReadonlySet<CrashReason> = new Set(['metal-oom', 'cuda-oom', 'alloc-oom']);
 
@@ -69,6 +72,8 @@ export interface StatusResult {
     progress: { bytes: number; rateBps: number; loadingS: number } | null;
     /** From the engine's /v1/status when it reports it. */
     memory: { activeGB: number; peakGB: number; cacheGB: number } | null;
+    /** A remote engine's upstreams, in the order requests try them; absent for a local engine. */
+    upstreams?: UpstreamStatus[];
   };
   endpoint: {
     /** Where Claude Code talks: http://127.0.0.1:$CCLOCAL_PORT. */
@@ -90,8 +95,23 @@ export interface StatusResult {
   };
 }
 
+/** One server a remote engine fronts, as its last probe or request found it. */
+export interface UpstreamStatus {
+  url: string;
+  healthy: boolean;
+  /** The last probe's round trip; null before the first answer. */
+  latencyMs: number | null;
+  /** Why it is unhealthy (or last failed), in words; null when it never failed. */
+  lastError: string | null;
+  /** The window it reports for the model (vLLM max_model_len, llama-server n_ctx, max_input_tokens). */
+  contextWindow: number | null;
+  /** ISO-8601 time of its last probe. */
+  checkedAt: string | null;
+}
+
 export interface LoadParams {
-  /** A catalog name (gemma-light), an alias (light) or a full model id (org/name). */
+  /** A catalog name (gemma-light), an alias (light) or a full model id (org/name); for `remote`
+   *  the upstream's model id, or "" for the configured one (else the first the upstream lists). */
   model: string;
   /** Prompt-token budget for this model; kept until changed again. */
   contextWindow?: number;
@@ -135,6 +155,8 @@ export type DaemonEvent =
   | { type: 'contextSet'; at: string; model: string; contextWindow: number }
   | { type: 'failed'; at: string; model: string; message: string }
   | { type: 'recovered'; at: string; model: string | null; action: 'adopted' | 'stopped'; pid: number }
+  /** A remote engine's upstream became healthy or unhealthy. */
+  | { type: 'upstream'; at: string; url: string; healthy: boolean; latencyMs: number | null; lastError: string | null }
   /** The daemon has begun to stop (SIGTERM, `shutdown`, a fatal error): a connection that closes
    *  after this one, with a request unanswered, was closed by the shutdown, not lost. */
   | { type: 'stopping'; at: string; reason: string };

@@ -4,15 +4,15 @@ import { JSONRPCServer } from 'json-rpc-2.0';
 import type { Logger } from 'pino';
 import { invalidParams, unknownModel } from '../errors.js';
 import { dirBytes } from '../engine/hf-cache.js';
-import { engineKind, isEngineName } from '../engine/kinds.js';
+import { engineKind, isEngineName, isLocalKind } from '../engine/kinds.js';
 import { preflight } from '../preflight.js';
 import { readMemoryFacts } from '../platform/sysctl.js';
 import { ENGINE_KIND_NAMES, type LoadParams, type PreflightResult, type StatusResult } from '../protocol/protocol.js';
-import type { Supervisor } from '../supervisor/supervisor.js';
+import type { EngineHost } from '../engine-host.js';
 import { mapError } from './errors.js';
 
 export interface MethodDeps {
-  supervisor: Supervisor;
+  host: EngineHost;
   daemonStatus(): Omit<StatusResult, 'engine'>;
   hfHubCache: string;
   /** The daemon's environment (where an engine's downloads land may depend on it). */
@@ -73,16 +73,20 @@ export function createRpcServer(d: MethodDeps): JSONRPCServer {
   const server = new JSONRPCServer({ errorListener: () => undefined }); // mapError logs what matters
   server.mapErrorToJSONRPCErrorResponse = mapError(d.log);
 
-  server.addMethod('status', (): StatusResult => ({ ...d.daemonStatus(), engine: d.supervisor.status() }));
+  server.addMethod('status', (): StatusResult => ({ ...d.daemonStatus(), engine: d.host.status() }));
 
   server.addMethod('load', (params) => {
     const p = objectParams(params, 'load');
-    const req: LoadParams = { model: requiredModel(p, 'load'), contextWindow: optionalInt(p, 'contextWindow'), engine: optionalEngine(p), engineBin: optionalPath(p, 'engineBin') };
-    return d.supervisor.load(req.model, { contextWindow: req.contextWindow, engine: req.engine, engineBin: req.engineBin });
+    const engine = optionalEngine(p);
+    // A remote engine may be loaded with no model: the configured one, else the upstream's first.
+    const remote = engine === 'remote' || (engine === undefined && d.host.kindName === 'remote');
+    const model = remote && (p.model === undefined || p.model === '') ? '' : requiredModel(p, 'load');
+    const req: LoadParams = { model, contextWindow: optionalInt(p, 'contextWindow'), engine, engineBin: optionalPath(p, 'engineBin') };
+    return d.host.load(req.model, { contextWindow: req.contextWindow, engine: req.engine, engineBin: req.engineBin });
   });
 
   server.addMethod('unload', async () => {
-    await d.supervisor.unload();
+    await d.host.unload();
     await d.afterUnload();
     return { stopped: true };
   });
@@ -91,14 +95,16 @@ export function createRpcServer(d: MethodDeps): JSONRPCServer {
     const p = objectParams(params, 'setContext');
     const ctx = optionalInt(p, 'contextWindow');
     if (ctx === undefined) throw invalidParams('setContext needs {"contextWindow": <prompt tokens>}');
-    return d.supervisor.setContext(ctx);
+    return d.host.setContext(ctx);
   });
 
   server.addMethod('preflight', async (params): Promise<PreflightResult> => {
     const p = objectParams(params, 'preflight');
     const name = requiredModel(p, 'preflight');
-    const engine = optionalEngine(p);
-    const kind = engine ? engineKind(engine) : d.supervisor.kind;
+    const engine = optionalEngine(p) ?? d.host.kindName;
+    // Nothing of a remote engine's sits in this machine's memory.
+    if (!isLocalKind(engine)) throw invalidParams('preflight checks this machine\'s memory for a local engine; a remote engine needs none');
+    const kind = engineKind(engine);
     const model = kind.resolveModel(name);
     if (!model) throw unknownModel(name, kind.unknownModelHint(name), kind.name);
     const mem = await readMemoryFacts(d.platform);
@@ -108,7 +114,7 @@ export function createRpcServer(d: MethodDeps): JSONRPCServer {
       wiredLimitMb: mem.wiredLimitMb,
       cachedBytes: 'file' in model.source ? fileBytes(model.source.file) : place.dir ? dirBytes(place.dir) : 0,
       catalogBytes: (model.entry?.sizeGB ?? 0) * GIB,
-      contextWindow: d.supervisor.contextWindowFor(model.id),
+      contextWindow: d.host.local.contextWindowFor(model.id),
       defaultContextWindow: d.defaultContextWindow,
       contextFloor: d.contextFloor,
     });

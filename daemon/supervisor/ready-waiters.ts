@@ -1,6 +1,17 @@
 // Who is waiting for the engine to become ready: `load` callers (for one model) and endpoint
-// requests (for whatever model is ready, but not an engine run they just saw die).
+// requests (for whatever model is ready, but not an engine run they just saw die). Used by the
+// supervisor (local engines) and the remote engine alike.
 import type { LoadResult } from '../protocol/protocol.js';
+import type { Transport } from '../remote/transport.js';
+
+/** For a remote engine: a request that fails before its first answer moves on, and an upstream
+ *  that refuses for load is asked again, within these bounds. */
+export interface Failover {
+  /** Upstreams a request may try when one cannot be reached (each healthy one once, plus one). */
+  maxAttempts: number;
+  /** How long refusals for overload (429, 503, 529) are retried before the client hears 529. */
+  overloadRetryMs: number;
+}
 
 /** A ready engine as the endpoint needs it; `gen` tells one engine run from the next. */
 export interface ReadyEngine {
@@ -16,10 +27,18 @@ export interface ReadyEngine {
   streamsPromptTokens: boolean;
   /** The engine's own "prompt too long" answer → its numbers (the engine kind's reading). */
   overflow(status: number, body: string): { tokens: number; max: number } | null;
+  /** How requests reach it (loopback HTTP, or a remote's HTTP(S) with its CA). */
+  transport: Transport;
+  /** What a client is told it is, in an error: "the local engine", "the upstream https://…". */
+  label: string;
+  /** null for a local engine: one retry on the restarted engine, its refusals passed on. */
+  failover: Failover | null;
+  /** Client headers this engine may also see (a remote router's session affinity). */
+  forwardHeaders: readonly string[];
 }
 
 interface LoadWaiter { modelId: string; resolve(r: LoadResult): void; reject(e: Error): void }
-interface EngineWaiter { notGen: number | undefined; resolve(e: ReadyEngine): void; reject(e: Error): void }
+interface EngineWaiter { skip: ReadonlySet<number>; resolve(e: ReadyEngine): void; reject(e: Error): void }
 
 export class ReadyWaiters {
   readonly #loads = new Set<LoadWaiter>();
@@ -32,13 +51,14 @@ export class ReadyWaiters {
   }
 
   /** Leaves the wait (and this set) when `signal` aborts: a request given up holds nothing. */
-  forEngine(notGen: number | undefined, signal?: AbortSignal): Promise<ReadyEngine> {
+  /** `skip`: engine runs (or upstream spells) the caller just saw fail. */
+  forEngine(skip: ReadonlySet<number>, signal?: AbortSignal): Promise<ReadyEngine> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) { reject(signal.reason as Error); return; }
       const leave = () => { this.#engines.delete(w); signal?.removeEventListener('abort', onAbort); };
       const onAbort = () => { leave(); reject(signal!.reason as Error); };
       const w: EngineWaiter = {
-        notGen,
+        skip,
         resolve: (e) => { leave(); resolve(e); },
         reject: (e) => { leave(); reject(e); },
       };
@@ -54,7 +74,19 @@ export class ReadyWaiters {
 
   ready(load: LoadResult, engine: ReadyEngine): void {
     for (const w of this.#loads) if (w.modelId === engine.model) { this.#loads.delete(w); w.resolve(load); }
-    for (const w of this.#engines) if (w.notGen !== engine.gen) { this.#engines.delete(w); w.resolve(engine); }
+    for (const w of this.#engines) if (!w.skip.has(engine.gen)) { this.#engines.delete(w); w.resolve(engine); }
+  }
+
+  /** Every load waiting resolves (a remote engine serves whatever model it discovered). */
+  resolveLoads(load: LoadResult): void {
+    for (const w of this.#loads) w.resolve(load);
+    this.#loads.clear();
+  }
+
+  /** Loads hear `err`; endpoint requests wait on. */
+  rejectLoads(err: Error): void {
+    for (const w of this.#loads) w.reject(err);
+    this.#loads.clear();
   }
 
   rejectAll(loadErr: Error, engineErr: Error = loadErr): void {

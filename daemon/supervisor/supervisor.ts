@@ -18,9 +18,10 @@ import { cancelled, DaemonError, engineDiskFull, engineFailed, engineMissing, en
 import type { EngineExit, EngineHandle, EngineSpec } from '../engine/engine-process.js';
 import { diskFullIn } from '../engine/engine-text.js';
 import type { EngineKind } from '../engine/kind.js';
+import { defaultEngineName, isLocalKind } from '../engine/kinds.js';
 import type { Notifier } from '../notify.js';
 import { diskIsFull } from '../platform/disk-space.js';
-import { OUT_OF_MEMORY_REASONS, type CrashReason, type DaemonEvent, type EngineError, type EngineKindName, type EngineState, type LoadResult, type StatusResult } from '../protocol/protocol.js';
+import { OUT_OF_MEMORY_REASONS, type CrashReason, type DaemonEvent, type EngineError, type LocalKindName, type EngineState, type LoadResult, type StatusResult } from '../protocol/protocol.js';
 import { removeFile, type PersistedState } from '../state-store.js';
 import { classifyExit, tailLines } from './crash-reason.js';
 import { EngineRun } from './engine-run.js';
@@ -30,6 +31,7 @@ import { ReadyWaiters, type ReadyEngine } from './ready-waiters.js';
 import { CrashHistory } from './crash-history.js';
 import { shrinkContext } from './restart-policy.js';
 import { startRun } from './run-start.js';
+import { loopbackTransport } from '../remote/transport.js';
 import { type StartProgress } from './start-watch.js';
 import { canTransition, hasProcess, IllegalTransitionError, transition, type EngineEventType } from './states.js';
 
@@ -43,13 +45,15 @@ export interface SupervisorDeps {
   persisted: PersistedState;
   now?: () => number;
   /** The engine kinds by name (engine/kinds.ts; a unit test passes a fake kind). */
-  engines(name: EngineKindName): EngineKind;
+  engines(name: LocalKindName): EngineKind;
   /** Starts an engine process (engine-process.ts; a unit test passes fake processes). */
   spawn?(spec: EngineSpec): EngineHandle;
   /** How a launch reads the engine's capabilities (a unit test answers without a --help run). */
   plan?: PlanDeps;
   /** The start stamp of a process we spawned, for engine.json (ps.ts; a unit test passes one). */
   startStamp?(pid: number): Promise<string | null>;
+  /** Numbers engine runs; the daemon shares one counter between the supervisor and the remote engine. */
+  nextGen?(): number;
   /** A run ended: on purpose (why says what happened) or by a crash; for the endpoint's words. */
   onRunEnded?(gen: number, end: RunEnd): void;
 }
@@ -60,12 +64,14 @@ export interface RunEnd { crashed: boolean; why: string }
 export interface LoadOptions {
   contextWindow?: number;
   /** The engine kind to run the model on; else the one running now. */
-  engine?: EngineKindName;
+  engine?: LocalKindName;
   /** The executable a client named (its CCLOCAL_ENGINE_BIN); else the daemon's own lookup. */
   engineBin?: string;
 }
 
 export type { ReadyEngine } from './ready-waiters.js';
+
+const NO_SKIP: ReadonlySet<number> = new Set();
 
 export class Supervisor {
   #state: EngineState = 'stopped';
@@ -75,8 +81,9 @@ export class Supervisor {
   /** The executable a client named for #kind; null: the daemon's own lookup. */
   #engineBin: string | null = null;
   #running: EngineRun | null = null;
-  /** Numbers the runs (ReadyEngine.gen); nothing else. */
-  #runs = 0;
+  /** Numbers the runs (ReadyEngine.gen); nothing else. Shared with the remote engine (deps.nextGen),
+   *  so the endpoint never mistakes one's run for the other's. */
+  readonly #nextGen: () => number;
   /** The pid of an engine a stop could not end, while it lives. */
   #stuck: number | null = null;
   readonly #crashes = new CrashHistory();
@@ -94,7 +101,9 @@ export class Supervisor {
   constructor(deps: SupervisorDeps) {
     this.#d = deps;
     this.#now = deps.now ?? Date.now;
-    this.#kind = deps.engines(deps.config.engine);
+    let runs = 0;
+    this.#nextGen = deps.nextGen ?? (() => ++runs);
+    this.#kind = deps.engines(isLocalKind(deps.config.engine) ? deps.config.engine : defaultEngineName(process.platform, process.arch));
     this.#settings = new ModelSettings(deps.persisted, { path: deps.config.paths.state, defaultContextWindow: deps.config.defaultContextWindow, contextFloor: deps.config.contextFloor, configuredEngine: deps.config.engine, log: deps.log });
   }
 
@@ -177,9 +186,10 @@ export class Supervisor {
     }).then(({ wait }) => wait);
   }
 
-  unload(): Promise<void> {
+  /** `why`: what a client mid-answer hears. */
+  unload(why = 'the model was unloaded (cclocald unload)'): Promise<void> {
     return this.#serial(async () => {
-      await this.#stopEngine('the model was unloaded (cclocald unload)');
+      await this.#stopEngine(why);
       if (canTransition(this.#state, 'stopped')) this.#apply('stopped');
       this.#model = null;
       this.#error = null;
@@ -232,7 +242,7 @@ export class Supervisor {
       this.#kind = kind;
       this.#engineBin = this.#d.persisted.lastEngineBin;
       // Its window is not recorded anywhere: take it to be the one decided for the model.
-      const run = new EngineRun(++this.#runs, kind, handle, model, { url: `http://127.0.0.1:${port}`, bin, port, contextWindow: this.contextWindowFor(model.id), auth });
+      const run = new EngineRun(this.#nextGen(), kind, handle, model, { url: `http://127.0.0.1:${port}`, bin, port, contextWindow: this.contextWindowFor(model.id), auth });
       this.#running = run;
       this.#apply('started');
       this.#apply('healthPassed');
@@ -253,22 +263,26 @@ export class Supervisor {
 
   /**
    * For the endpoint: the ready engine, waiting through downloads, loads, swaps and restarts.
-   * `notGen` skips an engine the caller just saw die (its exit may not be processed yet).
+   * `skip` holds engine runs the caller just saw die (their exit may not be processed yet).
    * Rejects at once when nothing is loaded or the engine has failed, and when `signal` aborts.
    */
-  awaitReady(notGen?: number, signal?: AbortSignal): Promise<ReadyEngine> {
+  awaitReady(skip: ReadonlySet<number> = NO_SKIP, signal?: AbortSignal): Promise<ReadyEngine> {
     const r = this.#running;
     if (this.#closed) return Promise.reject(shuttingDown());
-    if (this.#state === 'ready' && r && r.gen !== notGen) return Promise.resolve(this.#readyEngine(r));
+    if (this.#state === 'ready' && r && !skip.has(r.gen)) return Promise.resolve(this.#readyEngine(r));
     if (this.#pendingLoads === 0) {
       if (this.#state === 'stopped') return Promise.reject(nothingLoaded());
       if (this.#state === 'failed') return Promise.reject(engineFailed(this.#error?.message ?? 'the engine failed', this.#error?.hint || undefined));
     }
-    return this.#waiters.forEngine(notGen, signal);
+    return this.#waiters.forEngine(skip, signal);
   }
 
   #readyEngine(r: EngineRun): ReadyEngine {
-    return { gen: r.gen, url: r.url, model: r.model.id, contextWindow: this.contextWindowFor(r.model.id), contextShrunkFrom: this.#settings.shrunkFrom(r.model.id), streamsPromptTokens: r.kind.streamsPromptTokens, auth: r.where.auth, overflow: r.kind.overflow };
+    return {
+      gen: r.gen, url: r.url, model: r.model.id, contextWindow: this.contextWindowFor(r.model.id), contextShrunkFrom: this.#settings.shrunkFrom(r.model.id),
+      streamsPromptTokens: r.kind.streamsPromptTokens, auth: r.where.auth, overflow: r.kind.overflow,
+      transport: loopbackTransport, label: 'the local engine', failover: null, forwardHeaders: [],
+    };
   }
 
   #loadResult(): LoadResult {
@@ -327,7 +341,7 @@ export class Supervisor {
     if (this.#stuck !== null && isProcessAlive(this.#stuck)) return this.#fail(engineStuck(this.#stuck));
     this.#stuck = null;
     const started = await startRun({
-      cfg, kind, model, contextWindow, engineBin: this.#engineBin, gen: ++this.#runs, now: this.#now,
+      cfg, kind, model, contextWindow, engineBin: this.#engineBin, gen: this.#nextGen(), now: this.#now,
       spawn: this.#d.spawn, plan: this.#d.plan, startStamp: this.#d.startStamp,
     }, (run, cached) => {
       this.#running = run;

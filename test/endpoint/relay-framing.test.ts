@@ -6,6 +6,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { relay, type RelayOutcome } from '../../daemon/endpoint/relay.js';
+import { loopbackTransport } from '../../daemon/remote/transport.js';
+
+const LOCAL = { transport: loopbackTransport, label: 'the local engine', remote: false };
 
 const sse = (type: string, data: object) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
 const ANSWER = [
@@ -35,7 +38,7 @@ test('an answer that arrives in one read is relayed whole: preamble, heartbeat a
   const front = await listen(t, createServer((req, res) => {
     const gone = new AbortController();
     void relay({
-      engineUrl, path: '/v1/messages', body: '{}', headers: { 'content-type': 'application/json' }, stream: true,
+      engineUrl, ...LOCAL, path: '/v1/messages', body: '{}', headers: { 'content-type': 'application/json' }, stream: true,
       timeouts: { firstEventMs: 10_000, betweenEventsMs: 10_000 }, whyEnded: async () => null, now: Date.now,
     }, res, gone.signal).then((o) => outcomes.push(o));
     void req.resume();
@@ -62,7 +65,7 @@ test('an answer that arrives whole while its prompt is still being counted is he
     const outcomes: RelayOutcome[] = [];
     const front = await listen(t, createServer((req, res) => {
       void relay({
-        engineUrl, path: '/v1/messages', body: '{}', headers: { 'content-type': 'application/json' }, stream: true,
+        engineUrl, ...LOCAL, path: '/v1/messages', body: '{}', headers: { 'content-type': 'application/json' }, stream: true,
         timeouts: { firstEventMs: 10_000, betweenEventsMs: 10_000 }, whyEnded: async () => null, now: Date.now, inputTokens,
       }, res, new AbortController().signal).then((o) => outcomes.push(o));
       void req.resume();

@@ -13,6 +13,9 @@ import type { StatusResult } from '../../daemon/protocol/protocol.js';
 import { isAlive, makeHome, startDaemon, statusUntil, type RunningDaemon } from '../helpers/daemon.js';
 import { engineAuth, realLlama } from '../helpers/llama.js';
 import { onCleanup } from '../helpers/temp-home.js';
+import { loopbackTransport } from '../../daemon/remote/transport.js';
+
+const LOCAL = { transport: loopbackTransport, label: 'the local engine', remote: false };
 
 const found = realLlama();
 const L = 'unavailable' in found ? null : found;
@@ -118,7 +121,7 @@ test('a prompt over the window is refused as prompt is too long, and so is llama
   const huge = { ...big, messages: [{ role: 'user', content: 'apple '.repeat(14000) }] };
   const srv = createServer((_req, res) => {
     void relay({
-      engineUrl: s.engine.url!, path: '/v1/messages', body: JSON.stringify(huge), headers: { 'content-type': 'application/json', ...auth() }, stream: false,
+      engineUrl: s.engine.url!, ...LOCAL, path: '/v1/messages', body: JSON.stringify(huge), headers: { 'content-type': 'application/json', ...auth() }, stream: false,
       timeouts: { firstEventMs: 60_000, betweenEventsMs: 60_000 }, whyEnded: async () => null, now: Date.now, overflow: llamaServer.overflow,
     }, res, new AbortController().signal);
   });
