@@ -4,7 +4,9 @@ import { CATALOG, DEFAULT_MODEL, looksLikeModelRef, resolveModel } from '../comm
 import { EngineChoiceError, loadRequest, modelReference, parseEngineName } from '../common/load-request.js';
 import { DEFAULT_OUT_TOKENS } from '../common/attach-env.js';
 import { shrunkWindowNote } from '../common/window-note.js';
-import { connectDaemon, DaemonUnavailableError } from '../daemon/protocol/connect.js';
+import { connectDaemon, DaemonUnavailableError, type DaemonClient } from '../daemon/protocol/connect.js';
+import type { LoadResult, StatusResult } from '../daemon/protocol/protocol.js';
+import { upstreamLines } from '../common/upstream-lines.js';
 import { homeDir, homePaths } from '../daemon/protocol/paths.js';
 import { connectCommand, exitLikeClaude, findClaude, planFor, runClaude } from './attach.js';
 import { manageCache, printList } from './cache-screens.js';
@@ -31,7 +33,7 @@ function program(): Command {
   for (const e of CATALOG) p.addOption(new Option(`--${e.name}`, `${e.display} (~${e.sizeGB}GB) — ${e.notes}${e.name === DEFAULT_MODEL ? ' (default)' : ''}`));
   p.addOption(new Option('--light', 'alias of --gemma-light'));
   p.option('--model <id>', 'any model: an MLX id (org/name); for llama-server a GGUF repo (org/name[:QUANT]) or a .gguf file')
-    .option('--engine <name>', 'the engine: vllm-mlx or llama-server (default: CCLOCAL_ENGINE, else the one the daemon runs)')
+    .option('--engine <name>', 'the engine: vllm-mlx, llama-server, or remote (the servers config.json names) (default: CCLOCAL_ENGINE, else the one the daemon runs)')
     .option('-l, --list', 'list cached models on disk')
     .option('--rm', 'manage or delete cached models (interactive)')
     .option('--server', 'make sure the model is loaded, print the connect command, and return')
@@ -60,17 +62,18 @@ async function main(argv: string[]): Promise<number> {
   if (opts.list) { printList(hub); return 0; }
   const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
 
-  let wanted = modelFromFlags(ours);
-  if (wanted) wanted = modelReference(wanted, process.cwd());
-  if (wanted && !resolveModel(wanted) && !looksLikeModelRef(wanted)) throw new ClientError(`unknown model "${wanted}"`, `use one of --${CATALOG.map((e) => e.name).join(', --')}, --model org/name, or for llama-server --model FILE.gguf`);
   let askedEngine: ReturnType<typeof parseEngineName> | undefined;
   try {
     const named = opts.engine ?? (env.CCLOCAL_ENGINE || undefined);
     askedEngine = named ? parseEngineName(named) : undefined;
   } catch (err) {
-    if (err instanceof EngineChoiceError) throw new ClientError(err.message, 'use --engine vllm-mlx or --engine llama-server');
+    if (err instanceof EngineChoiceError) throw new ClientError(err.message, 'use --engine vllm-mlx, --engine llama-server or --engine remote');
     throw err;
   }
+  let wanted = modelFromFlags(ours);
+  if (wanted) wanted = modelReference(wanted, process.cwd());
+  // A remote upstream's model ids are its own (a served-model-name need not look like org/name).
+  if (wanted && askedEngine !== 'remote' && !resolveModel(wanted) && !looksLikeModelRef(wanted)) throw new ClientError(`unknown model "${wanted}"`, `use one of --${CATALOG.map((e) => e.name).join(', --')}, --model org/name, or for llama-server --model FILE.gguf`);
   const claudeBin = opts.server || opts.rm ? null : findClaude(env);
 
   if (opts.rm) {
@@ -82,6 +85,8 @@ async function main(argv: string[]): Promise<number> {
 
   const { client, status } = await ensureDaemon(paths, say);
   try {
+    const kind = askedEngine ?? status.engine.kind;
+    if (kind === 'remote') return await attachRemote(client, status, { wanted, opts, claudeBin, claudeArgs, env });
     if (!wanted && interactive && argv.length === 0) {
       const pick = await chooseModel(client, status, hub, askedEngine);
       if (!pick) { say('Bye.'); return 0; }
@@ -89,7 +94,6 @@ async function main(argv: string[]): Promise<number> {
     }
     // No flag and no terminal: the model that is loaded, else the default; on the engine asked
     // for, else the one the daemon runs.
-    const kind = askedEngine ?? status.engine.kind;
     const ref = wanted ?? (kind === status.engine.kind ? status.engine.model : null) ?? DEFAULT_MODEL;
     const id = resolveModel(ref, kind)?.id ?? ref;
     const warm = status.engine.kind === kind && status.engine.model === id && status.engine.state === 'ready';
@@ -102,19 +106,43 @@ async function main(argv: string[]): Promise<number> {
     }
     if (!warm) say(`Loading ${id} on ${kind}...`);
     const loaded = await loadModel(client, loadRequest({ model: ref, contextWindow, engineFlag: kind, env, cwd: process.cwd() }), process.stderr.isTTY === true);
-    const now = await client.request('status');
-    const shrunk = shrunkWindowNote(now.engine);
-    if (shrunk) say(`⚠ ${shrunk}`);
-    const plan = planFor(now.endpoint.url, loaded.model, loaded.contextWindow, opts.outTokens);
-    if (opts.server) {
-      process.stdout.write(`\nServer running at ${now.endpoint.url}  (${loaded.model}, context ${loaded.contextWindow} tokens)\nConnect Claude Code from any terminal with:\n\n${connectCommand(plan)}\n\ncclocald keeps serving; stop it with \`cclocald unload\` or \`cclocald stop\`.\n`);
-      return 0;
-    }
-    client.close();
-    return exitLikeClaude(await runClaude(claudeBin!, plan, claudeArgs, env));
+    return await attach(client, loaded, { opts, claudeBin, claudeArgs, env });
   } finally {
     client.close();
   }
+}
+
+interface AttachInput { opts: Opts; claudeBin: string | null; claudeArgs: string[]; env: NodeJS.ProcessEnv }
+
+/** The model is loaded: print the connect command (--server), or run Claude Code on it. */
+async function attach(client: DaemonClient, loaded: LoadResult, a: AttachInput): Promise<number> {
+  const now = await client.request('status');
+  const shrunk = shrunkWindowNote(now.engine);
+  if (shrunk) say(`⚠ ${shrunk}`);
+  const plan = planFor(now.endpoint.url, loaded.model, loaded.contextWindow, a.opts.outTokens);
+  if (a.opts.server) {
+    process.stdout.write(`\nServer running at ${now.endpoint.url}  (${loaded.model}, context ${loaded.contextWindow} tokens)\nConnect Claude Code from any terminal with:\n\n${connectCommand(plan)}\n\ncclocald keeps serving; stop it with \`cclocald unload\` or \`cclocald stop\`.\n`);
+    return 0;
+  }
+  client.close();
+  return exitLikeClaude(await runClaude(a.claudeBin!, plan, a.claudeArgs, a.env));
+}
+
+/** A remote engine: nothing to download or load and no memory to check; the upstreams are shown
+ *  as cclocald sees them, and Claude Code attaches as soon as one serves. */
+async function attachRemote(client: DaemonClient, status: StatusResult, a: AttachInput & { wanted: string | undefined }): Promise<number> {
+  const e = status.engine;
+  const warm = e.kind === 'remote' && e.state === 'ready' && (!a.wanted || e.model === a.wanted);
+  if (!warm) say(`Connecting to the remote upstreams${a.wanted ? ` for ${a.wanted}` : ''}...`);
+  let loaded: LoadResult;
+  try {
+    loaded = warm ? { model: e.model!, contextWindow: e.contextWindow, url: e.url ?? '', kind: 'remote' } : await client.request('load', loadRequest({ model: a.wanted ?? '', engineFlag: 'remote', env: a.env, cwd: process.cwd() }));
+  } finally {
+    const ups = (await client.request('status').catch(() => status)).engine.upstreams ?? [];
+    if (process.stderr.isTTY || !warm) say(upstreamLines(ups, '  ').join('\n'));
+  }
+  say(`remote: ${loaded.model}, context ${loaded.contextWindow} tokens`);
+  return attach(client, loaded, a);
 }
 
 async function servedModel(socket: string): Promise<string | null> {

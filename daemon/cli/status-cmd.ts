@@ -1,4 +1,5 @@
 // `cclocald status [--json]`: health at a glance. Exit 0 when the daemon answers, 1 when not.
+import { upstreamLines } from '../../common/upstream-lines.js';
 import { shrunkWindowNote } from '../../common/window-note.js';
 import type { StatusResult } from '../protocol/protocol.js';
 import { connectOrExplain, currentPaths, printRpcError } from './connect-home.js';
@@ -16,12 +17,13 @@ export function renderStatus(s: StatusResult): string {
       ? `         downloading ${formatBytes(e.progress.bytes)} (${(e.progress.rateBps / 1024 ** 2).toFixed(1)} MB/s)`
       : `         loading into memory… ${e.progress.loadingS}s (${formatBytes(e.progress.bytes)} cached)`);
   }
+  if (e.upstreams) lines.push(`upstreams (requests go to the first healthy one)`, ...upstreamLines(e.upstreams));
   const shrunk = shrunkWindowNote(e);
   if (shrunk) lines.push(`         ⚠ ${shrunk}`);
   if (e.memory) lines.push(`         Metal memory ${e.memory.activeGB.toFixed(1)}GB active, ${e.memory.peakGB.toFixed(1)}GB peak`);
   if (e.lastCrash) lines.push(`last crash  ${e.lastCrash.reason} at ${e.lastCrash.at}${e.lastCrash.signal ? ` (${e.lastCrash.signal})` : e.lastCrash.exitCode !== null ? ` (exit ${e.lastCrash.exitCode})` : ''}`);
   if (e.error) lines.push(`error    ${e.error.message} (${e.error.reason})${e.error.hint ? `\n  hint: ${e.error.hint}` : ''}`);
-  lines.push(`engine bin ${e.bin ?? 'not found'}`);
+  if (e.kind !== 'remote') lines.push(`engine bin ${e.bin ?? 'not found'}`);
   lines.push(`endpoint ${s.endpoint.url}`);
   return lines.join('\n');
 }

@@ -158,14 +158,14 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
         skip.add(engine.gen);
         overloadUntil ??= Date.now() + (engine.failover?.overloadRetryMs ?? 0);
         if (d.tryReady(skip)) { d.stats.retries++; continue; }
-        const wait = Math.min(outcome.retryAfterMs ?? overloadWait, overloadUntil - Date.now());
-        if (wait <= 0) {
+        const left = overloadUntil - Date.now();
+        if (left <= 0) {
           status = 529;
           const after = Math.max(1, Math.ceil((outcome.retryAfterMs ?? overloadWait) / 1000));
           sendError(res, 529, 'overloaded_error', `the remote upstreams are overloaded (${outcome.why}); retry shortly`, stream, { 'retry-after': String(after) });
           break;
         }
-        await delay(wait, undefined, { signal: cut }).catch(() => { throw new QueueAbortedError('the client went away'); });
+        await delay(Math.min(outcome.retryAfterMs ?? overloadWait, left), undefined, { signal: cut }).catch(() => { throw new QueueAbortedError('the client went away'); });
         overloadWait = Math.min(overloadWait * 2, OVERLOAD_MAX_WAIT_MS);
         skip.clear();
         d.stats.retries++;

@@ -1,6 +1,6 @@
 // What an upstream's /v1/models says: the model ids, and the window of each where it says one.
 // vLLM: `max_model_len`; Anthropic-shaped servers: `max_input_tokens`; others `context_length` or
-// `context_window`. llama-server reports its window elsewhere (/slots, /props). Pure.
+// `context_window`; llama-server: `meta.n_ctx` (older releases only on /slots and /props). Pure.
 import { DEFAULT_OUT_TOKENS } from '../../common/attach-env.js';
 import { MAX_CONTEXT_WINDOW } from '../context-bounds.js';
 
@@ -10,6 +10,9 @@ export interface UpstreamModel { id: string; window: number | null }
 const WINDOW_FIELDS = ['max_model_len', 'max_input_tokens', 'context_length', 'context_window'] as const;
 
 function windowOf(entry: Record<string, unknown>): number | null {
+  // llama-server's entry: {"owned_by": "llamacpp", "meta": {"n_ctx": …}} (n_ctx_train is the model's, not the server's).
+  const meta = entry.meta as { n_ctx?: unknown } | undefined;
+  if (typeof meta?.n_ctx === 'number') return windowOf({ context_length: meta.n_ctx });
   for (const f of WINDOW_FIELDS) {
     const v = entry[f];
     if (typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= MAX_CONTEXT_WINDOW) return f === 'max_input_tokens' ? v : promptWindow(v);
