@@ -55,6 +55,7 @@ export class RemoteEngine {
   readonly #timers = new Map<Upstream, NodeJS.Timeout>();
   readonly #probing = new Set<Upstream>();
   #token: string | null = null;
+  #ca: string | null = null;
   #transport: Transport | null = null;
   /** Set by setContext; else the configured or reported window. */
   #contextWindow: number | null = null;
@@ -105,24 +106,34 @@ export class RemoteEngine {
     if (!cfg) throw engineFailed('no remote upstreams are configured', 'add {"remote": {"urls": ["https://…"]}} to config.json, then `cclocald restart` (README, "In front of a team\'s servers")');
     if (contextWindow !== undefined && !(Number.isInteger(contextWindow) && contextWindow >= 1024 && contextWindow <= MAX_CONTEXT_WINDOW)) throw invalidParams(`contextWindow must be an integer between 1024 and ${MAX_CONTEXT_WINDOW}`);
     const asked = model || cfg.model;
-    if (this.#loaded && asked === this.#asked && contextWindow === undefined && this.#state === 'ready') return this.#loadResult();
-    this.#stopWatching();
-    this.#epoch++;
-    this.#asked = asked;
-    this.#contextWindow = contextWindow ?? null;
-    this.#error = null;
-    this.#lastCrash = null;
-    this.#loaded = true;
-    this.#set('loading');
+    // The files are read at every load: a rotated token or CA takes effect with `cclocald load`.
+    let token: string | null;
+    let ca: string | null;
     try {
-      this.#token = cfg.tokenFile ? readTokenFile(cfg.tokenFile) : null;
-      const ca = cfg.caFile ? readCa(cfg.caFile) : null;
-      this.#transport = remoteTransport(ca, cfg.concurrency + 2);
+      token = cfg.tokenFile ? readTokenFile(cfg.tokenFile) : null;
+      ca = cfg.caFile ? readCa(cfg.caFile) : null;
     } catch (err) {
       const e = err instanceof TokenFileError ? engineFailed(err.message, err.hint) : err instanceof DaemonError ? err : engineFailed((err as Error).message);
+      this.#stopWatching();
+      this.#epoch++;
+      this.#loaded = true;
       this.#fail(e);
       throw e;
     }
+    const same = this.#loaded && asked === this.#asked && token === this.#token && ca === this.#ca && contextWindow === undefined;
+    if (same && this.#state === 'ready') return this.#loadResult();
+    this.#stopWatching();
+    this.#epoch++;
+    // A window set for this model (setContext) holds until another model is asked for.
+    this.#contextWindow = contextWindow ?? (asked === this.#asked ? this.#contextWindow : null);
+    this.#asked = asked;
+    this.#error = null;
+    this.#lastCrash = null;
+    this.#loaded = true;
+    this.#token = token;
+    this.#ca = ca;
+    this.#transport = remoteTransport(ca, cfg.concurrency + 2);
+    this.#set('loading');
     this.#ups = cfg.urls.map(newUpstream);
     const wait = this.#waiters.forLoad(this.#asked ?? '');
     for (const u of this.#ups) void this.#probe(u, this.#epoch);

@@ -2,36 +2,17 @@
 // token, an error event mid-answer, health that follows the upstream down and back up.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { test, type TestContext } from 'node:test';
 import type { DaemonEvent, StatusResult } from '../../daemon/protocol/protocol.js';
-import { makeHome, startDaemon, statusUntil, type RunningDaemon, type TestHome } from '../helpers/daemon.js';
+import { join } from 'node:path';
+import { CLAUDE_UNDER_TEST, ROOT, runProgram, startDaemon, statusUntil, type RunningDaemon, type TestHome } from '../helpers/daemon.js';
+import { ask, remoteHome, requestLines } from '../helpers/remote.js';
 import { realLlama } from '../helpers/llama.js';
 import { llamaUpstream, TcpRelay, type LlamaUpstream } from '../helpers/upstreams.js';
 
 const found = realLlama();
 const L = 'unavailable' in found ? null : found;
 const skip = 'unavailable' in found ? found.unavailable : false;
-
-/** Probes fast enough that a test sees health change at once; the policy itself is unit-tested. */
-export const FAST_REMOTE = { probeIntervalMs: 100, probeTimeoutMs: 3000 };
-
-export function remoteHome(t: TestContext, remote: Record<string, unknown>, config: Record<string, unknown> = {}): TestHome {
-  return makeHome(t, { config: { engine: 'remote', remote: { ...FAST_REMOTE, ...remote }, ...config }, env: { CCLOCAL_ENGINE: 'remote', CCLOCAL_ENGINE_BIN: undefined } });
-}
-
-export function ask(home: TestHome, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`http://127.0.0.1:${home.port}/v1/messages`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', ...headers },
-    body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 8, temperature: 0, messages: [{ role: 'user', content: 'hi' }], ...body }),
-  });
-}
-
-/** The daemon's log lines for answered Messages requests. */
-export function requestLines(home: TestHome): Array<{ status: number; upstream?: string; outcome: string | null }> {
-  return readFileSync(home.paths.daemonLog, 'utf8').split('\n').filter((l) => l.includes('"messages request"')).map((l) => JSON.parse(l) as { status: number; upstream?: string; outcome: string | null });
-}
 
 const upstreamEvent = (url: string, healthy: boolean) => (e: DaemonEvent): e is Extract<DaemonEvent, { type: 'upstream' }> => e.type === 'upstream' && e.url === url && e.healthy === healthy;
 
@@ -62,7 +43,7 @@ test('two llama-servers as a cluster: a request caught before its first token by
   const r = await answer;
   assert.equal(r.status, 200, await r.clone().text());
   assert.equal(((await r.json()) as { type: string }).type, 'message');
-  const line = requestLines(home).at(-1)!;
+  const line = (await requestLines(d)).at(-1)!;
   assert.equal(line.upstream, b.url, 'answered by the other upstream');
 
   const down = await d.events.next(upstreamEvent(relayA.url, false), 'A marked unhealthy');
@@ -77,7 +58,7 @@ test('two llama-servers as a cluster: a request caught before its first token by
   const again = await ask(home, {});
   assert.equal(again.status, 200);
   await again.arrayBuffer();
-  assert.equal(requestLines(home).at(-1)!.upstream, relayA.url, 'the first upstream in the list serves again');
+  assert.equal((await requestLines(d)).at(-1)!.upstream, relayA.url, 'the first upstream in the list serves again');
 });
 
 test('an upstream that dies mid-answer: the stream ends with an Anthropic error event, the next request goes to the other upstream, and with both down requests wait for one to return', { skip }, async (t) => {
@@ -105,7 +86,7 @@ test('an upstream that dies mid-answer: the stream ends with an Anthropic error 
   const next = await ask(home, {});
   assert.equal(next.status, 200);
   await next.arrayBuffer();
-  assert.equal(requestLines(home).at(-1)!.upstream, b.url);
+  assert.equal((await requestLines(d)).at(-1)!.upstream, b.url);
 
   // Both down: the engine is in backoff with the reason, and a request waits for an upstream.
   await b.kill();
@@ -118,4 +99,29 @@ test('an upstream that dies mid-answer: the stream ends with an Anthropic error 
   const served = await waiting;
   assert.equal(served.status, 200, 'served once an upstream came back');
   await served.arrayBuffer();
+});
+
+test('the real Claude Code through `cclocal --engine remote` against the cluster, before and after one upstream dies', { skip }, async (t) => {
+  // A window Claude Code's first request fits in (about 5K tokens): -c 40960 less the answer's share.
+  const [a, b] = await Promise.all([llamaUpstream(t, { bin: L!.bin, model: L!.eos, ctx: 40960 }), llamaUpstream(t, { bin: L!.bin, model: L!.eos, ctx: 40960 })]);
+  const home = remoteHome(t, { urls: [a.url, b.url] });
+  const d = await startDaemon(t, home);
+  await statusUntil(d, (s) => s.engine.state === 'ready' && (s.engine.upstreams ?? []).every((u) => u.healthy), 'both upstreams healthy');
+  const claude = (args: string[]) => runProgram(join(ROOT, 'bin', 'cclocal'), ['--engine', 'remote', '--', ...args], {
+    cwd: home.dir, env: { ...home.env, HOME: join(home.dir, 'userhome'), CCLOCAL_CLAUDE_BIN: CLAUDE_UNDER_TEST },
+  });
+  // The end-of-text model says nothing: what is asserted is the transport, not the words.
+  const first = await claude(['-p', 'hi']);
+  assert.equal(first.code, 0, `${first.stdout}\n${first.stderr}`);
+  assert.match(first.stderr, /remote: .*tiny-eos\.gguf, context 32768 tokens/);
+  const served = await requestLines(d);
+  assert.ok(served.length >= 1 && served.every((l) => l.status === 200 && l.upstream === a.url), JSON.stringify(served));
+
+  await a.kill();
+  await d.events.next(upstreamEvent(a.url, false), 'A marked unhealthy');
+  const second = await claude(['-p', 'hi again']);
+  assert.equal(second.code, 0, `${second.stdout}\n${second.stderr}`);
+  const after = (await requestLines(d)).slice(served.length);
+  assert.ok(after.length >= 1 && after.every((l) => l.status === 200 && l.upstream === b.url), JSON.stringify(after));
+  assert.equal((await d.rpc.request('status')).endpoint.errors, 0);
 });
