@@ -19,10 +19,10 @@ const STREAM_N = Number(process.env.BENCH_LLAMA_STREAM_N ?? 10);
 const JSON_N = Number(process.env.BENCH_LLAMA_JSON_N ?? 100);
 // Greedy, and short of the token (about the 10th to 15th) where the random model's text stops parsing in
 // the chat template's format (llama-server then ends the stream with an error event).
-const STREAM_TOKENS = 8;
+export const STREAM_TOKENS = 8;
 
 /** ms to the first content_block_delta (or to the end for JSON), and to the end. */
-function timed(base: string, stream: boolean, maxTokens: number, auth: Record<string, string> = {}): Promise<[number, number]> {
+export function timed(base: string, stream: boolean, maxTokens: number, auth: Record<string, string> = {}): Promise<[number, number]> {
   const body = JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: maxTokens, temperature: 0, stream, messages: [{ role: 'user', content: 'Write a story.' }] });
   return new Promise((resolve, reject) => {
     const t0 = performance.now();

@@ -32,11 +32,11 @@ program.command('stop').description('stop the daemon and its engine')
   .action(() => exitWith(stopCommand()));
 program.command('restart').description('stop, then start the daemon')
   .action(() => exitWith(restartCommand()));
-program.command('load').description('load or swap the model (a catalog name such as gemma-light, a full model id, or for llama-server a .gguf file)')
-  .argument('<model>')
+program.command('load').description('load or swap the model (a catalog name such as gemma-light, a full model id, or for llama-server a .gguf file; for remote, an upstream model id, or none for the configured one)')
+  .argument('[model]')
   .option('--ctx <tokens>', 'context window (prompt tokens) for this model', positiveInt)
-  .option('--engine <name>', 'the engine to run it on: vllm-mlx or llama-server (default: CCLOCAL_ENGINE, else the one running)')
-  .action((model: string, o: { ctx?: number; engine?: string }) => exitWith(loadCommand(model, o)));
+  .option('--engine <name>', 'the engine to run it on: vllm-mlx, llama-server or remote (default: CCLOCAL_ENGINE, else the one running)')
+  .action((model: string | undefined, o: { ctx?: number; engine?: string }) => exitWith(loadCommand(model ?? '', o)));
 program.command('unload').description('stop the engine and free its memory')
   .action(() => exitWith(unloadCommand()));
 const platformOption = () => new Option('--platform <platform>', 'the service kind: darwin (launchd) or linux (systemd)').choices(['darwin', 'linux']);

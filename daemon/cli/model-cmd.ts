@@ -14,6 +14,7 @@ function progressLine(e: DaemonEvent): string | null {
     case 'crash': return `engine crashed (${e.reason})`;
     case 'restart': return `restarting (attempt ${e.attempt})`;
     case 'contextShrunk': return `context window ${e.from} → ${e.to} after an out-of-memory crash`;
+    case 'upstream': return `upstream ${e.url} ${e.healthy ? `healthy (${e.latencyMs} ms)` : `unhealthy: ${e.lastError}`}`;
     default: return null;
   }
 }

@@ -31,6 +31,7 @@ export class RequestQueue {
 
   /** Resolves with a release function once it is this request's turn. */
   acquire(timeoutMs: number, signal?: AbortSignal, flow = ''): Promise<() => void> {
+    if (signal?.aborted) return Promise.reject(new QueueAbortedError('the client went away'));
     if (this.#active < this.#limit() && this.#waiting === 0) return Promise.resolve(this.#grant());
     if (this.#waiting >= this.maxWaiting) return Promise.reject(new QueueFullError(`${this.#waiting} requests are already waiting`));
     return new Promise((resolve, reject) => {

@@ -54,11 +54,16 @@ export interface RelayRequest {
 }
 
 /** An engine's error answer in Anthropic's words: its own wording kept, its overflow made the
- *  `prompt is too long` Claude Code compacts on. */
-export function engineError(req: RelayRequest, status: number, raw: string): { type: AnthropicErrorType; message: string; tooLong: boolean } {
+ *  `prompt is too long` Claude Code compacts on. A remote upstream that refuses cclocald's own
+ *  token is said as the daemon's problem (502, not retried), never as a 401 that would send the
+ *  person to log in to Anthropic. `status`: what the client is answered. */
+export function engineError(req: RelayRequest, status: number, raw: string): { type: AnthropicErrorType; message: string; tooLong: boolean; status: number } {
   const over = req.overflow?.(status, raw) ?? null;
-  if (over) return { type: 'invalid_request_error', message: promptTooLong(over.tokens, over.max, over.note), tooLong: true };
-  return { type: typeForStatus(status), message: engineErrorMessage(raw), tooLong: false };
+  if (over) return { type: 'invalid_request_error', message: promptTooLong(over.tokens, over.max, over.note), tooLong: true, status };
+  if (req.remote && (status === 401 || status === 403)) {
+    return { type: 'api_error', message: `${req.label} refused cclocald's credentials (${status}: ${engineErrorMessage(raw).slice(0, 200)}); check remote.tokenFile in config.json, then \`cclocald load --engine remote\``, tooLong: false, status: 502 };
+  }
+  return { type: typeForStatus(status), message: engineErrorMessage(raw), tooLong: false, status };
 }
 
 /** What a client hears, mid-answer or waiting, when cclocald stops (stop, restart, install). */
@@ -67,13 +72,19 @@ export const STOPPING_MESSAGE = 'cclocald is stopping; this request was cut off 
 /** Statuses with which a server says it is too busy now (Anthropic's 529 among them). */
 export const OVERLOAD_STATUSES: ReadonlySet<number> = new Set([429, 503, 529]);
 
-/** A `retry-after` header (seconds, or an HTTP date) in ms; null when absent or unreadable. */
+/** Longest `retry-after` taken from an upstream: past it the figure is not believed. */
+const MAX_RETRY_AFTER_MS = 3_600_000;
+
+/** A `retry-after` header (whole or decimal seconds, or an HTTP date) in ms, at most an hour;
+ *  null when absent or unreadable. */
 export function retryAfterMs(v: string | string[] | undefined, now: number): number | null {
-  if (typeof v !== 'string' || v.trim() === '') return null;
-  const s = Number(v);
-  if (Number.isFinite(s) && s >= 0) return Math.round(s * 1000);
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? null : Math.max(0, at - now);
+  if (typeof v !== 'string') return null;
+  const text = v.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.min(MAX_RETRY_AFTER_MS, Math.round(Number(text) * 1000));
+  // An HTTP date names its zone (IMF-fixdate: "Wed, 21 Oct 2015 07:28:00 GMT").
+  if (!/GMT$/.test(text)) return null;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? null : Math.min(MAX_RETRY_AFTER_MS, Math.max(0, at - now));
 }
 
 /** A count still running when the first token is ready holds the answer this long at most. */

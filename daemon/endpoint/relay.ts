@@ -179,9 +179,9 @@ class Relay {
       } else if (!failed) {
         res.writeHead(200, { 'content-type': answer.headers['content-type'] ?? 'application/json' }).end(raw);
       } else {
-        res.writeHead(status, { 'content-type': 'application/json' }).end(errorBody(failed.type, failed.message));
+        res.writeHead(failed.status, { 'content-type': 'application/json', ...(failed.status !== status ? { 'x-should-retry': 'false' } : {}) }).end(errorBody(failed.type, failed.message));
       }
-      this.#finish({ kind: 'done', status, events: failed ? 0 : 1, firstEventAt: req.now(), ...(failed?.tooLong ? { tooLong: true } : {}) });
+      this.#finish({ kind: 'done', status: failed?.status ?? status, events: failed ? 0 : 1, firstEventAt: req.now(), ...(failed?.tooLong ? { tooLong: true } : {}) });
     });
   }
 

@@ -49,7 +49,8 @@ function problem(msg: string): never {
 export function upstreamUrl(raw: unknown): string {
   if (typeof raw !== 'string' || raw.length === 0 || raw.length > MAX_TEXT) problem('each of urls must be a URL such as "https://inference.example:8443"');
   let u: URL;
-  try { u = new URL(raw); } catch { problem(`"${raw.slice(0, 100)}" is not a URL`); }
+  // Not echoed: a URL that does not parse may still hold a secret.
+  try { u = new URL(raw); } catch { problem('an entry of urls is not a URL (such as "https://inference.example:8443")'); }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') problem(`${u.protocol} is not served; use http:// or https://`);
   // A secret in the URL would be printed wherever the URL is (status, logs): it belongs in tokenFile.
   if (u.username || u.password) problem(`${u.host}: put the credentials in tokenFile, not in the URL`);
@@ -80,7 +81,7 @@ export function parseRemoteConfig(raw: unknown): RemoteConfig {
   const dup = parsed.find((u, i) => parsed.indexOf(u) !== i);
   if (dup) problem(`${dup} is listed twice`);
   if (o.model !== undefined && o.model !== null && (typeof o.model !== 'string' || o.model.length === 0 || o.model.length > MAX_TEXT)) problem('model must be the upstream\'s model id');
-  if (o.probe !== undefined && o.probe !== 'health' && o.probe !== 'messages') problem('probe must be "health" or "messages"');
+  if (o.probe !== undefined && o.probe !== null && o.probe !== 'health' && o.probe !== 'messages') problem('probe must be "health" or "messages"');
   return {
     urls: parsed,
     tokenFile: optionalPath(o.tokenFile, 'tokenFile'),
@@ -88,7 +89,7 @@ export function parseRemoteConfig(raw: unknown): RemoteConfig {
     model: typeof o.model === 'string' ? o.model : null,
     contextWindow: o.contextWindow === undefined || o.contextWindow === null ? null : intIn(o.contextWindow, 'contextWindow', 1024, MAX_CONTEXT_WINDOW, 0),
     concurrency: intIn(o.concurrency, 'concurrency', 1, 256, REMOTE_DEFAULTS.concurrency),
-    probe: (o.probe as RemoteConfig['probe'] | undefined) ?? REMOTE_DEFAULTS.probe,
+    probe: (o.probe as RemoteConfig['probe'] | null | undefined) ?? REMOTE_DEFAULTS.probe,
     probeIntervalMs: intIn(o.probeIntervalMs, 'probeIntervalMs', 50, 3_600_000, REMOTE_DEFAULTS.probeIntervalMs),
     probeTimeoutMs: intIn(o.probeTimeoutMs, 'probeTimeoutMs', 50, 120_000, REMOTE_DEFAULTS.probeTimeoutMs),
     overloadRetryMs: intIn(o.overloadRetryMs, 'overloadRetryMs', 0, 600_000, REMOTE_DEFAULTS.overloadRetryMs),

@@ -9,6 +9,7 @@ const PROMPT = [
   /(\d+) in the messages/i,                    // vLLM: "you requested N tokens (P in the messages, C in the completion)"
   /request has (\d+) input tokens/i,           // vLLM: "your request has P input tokens"
   /prompt \(length (\d+)\) is longer/i,        // vLLM: "The decoder prompt (length P) is longer than the maximum model length of M"
+  /prompt contains (?:at least )?(\d+) input tokens/i, // newer vLLM: "your prompt contains [at least] P input tokens"
 ];
 const SGLANG = /Input length \((\d+) tokens\) exceeds the maximum allowed length \((\d+) tokens\)/i;
 
@@ -23,9 +24,10 @@ export function remoteOverflow(status: number, body: string): { tokens: number; 
   if (!max) return null;
   for (const re of PROMPT) {
     const m = re.exec(text);
-    // Only a prompt that is itself over: a prompt that fits beside too large a max_tokens is not
-    // compaction's to fix, and its wording reaches the client as it is.
-    if (m && Number(m[1]) > Number(max[1])) return { tokens: Number(m[1]), max: Number(max[1]) };
+    // Only a prompt that is itself too long (vLLM refuses one that fills the window exactly): a
+    // prompt that fits beside too large a max_tokens is not compaction's to fix, and its wording
+    // reaches the client as it is.
+    if (m && Number(m[1]) >= Number(max[1])) return { tokens: Number(m[1]), max: Number(max[1]) };
   }
   return null;
 }

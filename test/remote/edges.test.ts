@@ -81,6 +81,29 @@ test('the upstream token: it reaches the upstream (which refuses without it), ne
   assert.ok(!status.stdout.includes(TOKEN) && status.stdout.includes(front.url), 'status names the upstream, not its token');
   assert.ok(!readFileSync(home.paths.daemonLog, 'utf8').includes(TOKEN), 'nor does the log');
 
+  // A token the upstream refuses at the probe: unhealthy, saying which file to check.
+  const wrongFile = join(dir, 'wrong-token');
+  writeFileSync(wrongFile, 'not-the-team-token\n', { mode: 0o600 });
+  const wrong = remoteHome(t, { urls: [up.url], tokenFile: wrongFile });
+  const dw = await startDaemon(t, wrong);
+  const backoff = await statusUntil(dw, (s) => s.engine.state === 'backoff', 'the refused token seen at the probe');
+  assert.match(backoff.engine.upstreams![0]!.lastError ?? '', /refused the credentials \(401\): check remote\.tokenFile/);
+  // Refused later, on a request (a token revoked between probes): the daemon's problem, said as
+  // such, never a 401 (which would send the person to log in to Anthropic).
+  const revoked = await httpFront(t, up.url, (r, res) => {
+    if (r.method !== 'POST') return false;
+    res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"message":"Invalid API Key","type":"authentication_error"}}');
+    return true;
+  });
+  const late = remoteHome(t, { urls: [revoked.url], tokenFile });
+  const dl = await startDaemon(t, late);
+  await statusUntil(dl, (s) => s.engine.state === 'ready', 'ready');
+  const refused = await ask(late, {});
+  assert.equal(refused.status, 502);
+  const said = (await refused.json()) as { error: { type: string; message: string } };
+  assert.equal(said.error.type, 'api_error');
+  assert.match(said.error.message, /refused cclocald's credentials \(401: Invalid API Key\).*remote\.tokenFile/);
+
   // A token file others can read is refused at load, with the fix.
   chmodSync(tokenFile, 0o644);
   await assert.rejects(d.rpc.request('load', { model: '', engine: 'remote' }), (err: Error & { data?: { hint?: string } }) => {

@@ -121,12 +121,12 @@ test('an unrelated 400 is not an overflow', () => {
 });
 
 // Known gaps (reported, not fixed): see the report for issue #12.
-test("newer vLLM wording ('your prompt contains N input tokens') with the prompt over is an overflow", { todo: 'upstream-overflow.ts PROMPT has no pattern for this wording' }, () => {
+test("newer vLLM wording ('your prompt contains N input tokens') with the prompt over is an overflow", () => {
   const body = vllm("This model's maximum context length is 8192 tokens. However, you requested 64 output tokens and your prompt contains 10000 input tokens, for a total of 10064 tokens. Please reduce the length of the input prompt or the number of requested output tokens.");
   assert.deepEqual(remoteOverflow(400, body), { tokens: 10000, max: 8192 });
 });
 
-test('a vLLM prompt exactly as long as the window (no room for one token) is an overflow', { todo: 'upstream-overflow.ts:179 compares with > rather than >=' }, () => {
+test('a vLLM prompt exactly as long as the window (no room for one token) is an overflow', () => {
   const body = vllm("This model's maximum context length is 4096 tokens. However, your request has 4096 input tokens. Please reduce the length of the input messages.");
   assert.deepEqual(remoteOverflow(400, body), { tokens: 4096, max: 4096 });
 });
