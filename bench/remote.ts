@@ -5,8 +5,11 @@
 // whose first upstream resets the connection before the first token (a TCP relay in this process
 // that passes everything through but a Messages request), answered by the second, against the
 // same request through cclocald to a healthy first upstream and sent straight to the second.
-// Each client opens a fresh connection per request.
-import { spawn, type ChildProcess } from 'node:child_process';
+// Each client opens a fresh connection per request. A remote upstream runs on hardware of its
+// own: where taskset is there, llama-server gets the last core (one thread) and this process and
+// its daemons the others, so the figures are the endpoint's and not two programs sharing a core.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { once } from 'node:events';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { pickFreePort } from '../daemon/engine/free-port.js';
@@ -16,11 +19,11 @@ import { untilHealthy } from '../test/helpers/upstreams.js';
 import { benchDaemon, percentile, type BenchDaemon } from './daemon.js';
 import { STREAM_TOKENS, timed } from './llama.js';
 
-const TTFE_N = Number(process.env.BENCH_REMOTE_TTFE_N ?? 100);
+const TTFE_N = Number(process.env.BENCH_REMOTE_TTFE_N ?? 200);
 /** Streams per target and concurrency level, in ROUNDS turns each. */
-const TPUT_N = Number(process.env.BENCH_REMOTE_TPUT_N ?? 96);
+const TPUT_N = Number(process.env.BENCH_REMOTE_TPUT_N ?? 240);
 const ROUNDS = 3;
-const FAILOVER_N = Number(process.env.BENCH_REMOTE_FAILOVER_N ?? 30);
+const FAILOVER_N = Number(process.env.BENCH_REMOTE_FAILOVER_N ?? 100);
 const PARALLEL = 8;
 const DEADLINE_MS = 30_000;
 
@@ -56,11 +59,21 @@ async function resettingRelay(targetPort: number): Promise<{ url: string; resets
   };
 }
 
-async function startLlama(bin: string, model: string): Promise<{ url: string; proc: ChildProcess }> {
+/** The core llama-server is pinned to, with this process moved off it; null where it cannot be. */
+function splitCores(): number | null {
+  const n = availableParallelism();
+  if (n < 2) return null;
+  const last = n - 1;
+  const r = spawnSync('taskset', ['-cp', `0-${last - 1}`, String(process.pid)], { stdio: 'ignore' });
+  return r.status === 0 ? last : null;
+}
+
+async function startLlama(bin: string, model: string, core: number | null): Promise<{ url: string; proc: ChildProcess }> {
   const port = await pickFreePort();
   const url = `http://127.0.0.1:${port}`;
   // -c is divided between the slots: 4096 tokens each.
-  const proc = spawn(bin, ['-m', model, '--host', '127.0.0.1', '--port', String(port), '-c', String(4096 * PARALLEL), '--parallel', String(PARALLEL)], { stdio: 'ignore' });
+  const args = ['-m', model, '--host', '127.0.0.1', '--port', String(port), '-c', String(4096 * PARALLEL), '--parallel', String(PARALLEL)];
+  const proc = core === null ? spawn(bin, args, { stdio: 'ignore' }) : spawn('taskset', ['-c', String(core), bin, ...args, '--threads', '1'], { stdio: 'ignore' });
   try {
     await untilHealthy(url, proc, DEADLINE_MS);
   } catch (err) {
@@ -90,8 +103,10 @@ async function statusUntil(d: BenchDaemon, ok: (s: StatusResult) => boolean, wha
 const allHealthy = (s: StatusResult) => s.engine.state === 'ready' && (s.engine.upstreams ?? []).length > 0 && s.engine.upstreams!.every((u) => u.healthy);
 
 async function remoteDaemon(urls: string[]): Promise<BenchDaemon> {
-  // autoload (the default) starts watching the upstreams at once.
-  const d = await benchDaemon({ engine: 'remote', remote: { urls, concurrency: PARALLEL, probeIntervalMs: 200, probeTimeoutMs: 3000 } }, false, { CCLOCAL_ENGINE: 'remote' });
+  // autoload (the default) starts watching the upstreams at once. An endpoint port of its own:
+  // two of these run at once.
+  const port = String(await pickFreePort());
+  const d = await benchDaemon({ engine: 'remote', remote: { urls, concurrency: PARALLEL, probeIntervalMs: 200, probeTimeoutMs: 3000 } }, false, { CCLOCAL_ENGINE: 'remote', CCLOCAL_PORT: port });
   try {
     await statusUntil(d, allHealthy, 'every upstream healthy');
   } catch (err) {
@@ -123,7 +138,8 @@ export async function remoteOverhead(): Promise<string[]> {
   let a: BenchDaemon | null = null;
   let b: BenchDaemon | null = null;
   try {
-    llama = await startLlama(found.bin, found.random);
+    const core = splitCores();
+    llama = await startLlama(found.bin, found.random, core);
     const direct = llama.url;
     a = await remoteDaemon([direct]);
     const ours = (await a.rpc.request('status')).endpoint.url;
@@ -172,6 +188,7 @@ export async function remoteOverhead(): Promise<string[]> {
     const add = (m: number[], base: number[], q: number) => `${ms(p(m, q) - p(base, q))} at p${q} (${ratio(p(m, q), p(base, q))})`;
     const r = (conc: number) => `${rate[conc]!.ours.toFixed(1)} vs ${rate[conc]!.direct.toFixed(1)}/s direct (${ratio(rate[conc]!.ours, rate[conc]!.direct)})`;
     return [
+      core === null ? 'llama-server shares the cores with cclocald (no taskset, or one core)' : `llama-server pinned to core ${core} (one thread), cclocald and this client on the others`,
       `llama-server (tiny random model, CPU, --parallel ${PARALLEL}) straight: first event p50 ${p(ttfe.direct, 50).toFixed(2)} ms, p90 ${p(ttfe.direct, 90).toFixed(2)} ms; ${STREAM_TOKENS}-token streams ${rate[1]!.direct.toFixed(1)}/s at 1 stream, ${rate[PARALLEL]!.direct.toFixed(1)}/s at ${PARALLEL}`,
       `through cclocald (remote engine, concurrency ${PARALLEL}): first event ${add(ttfe.ours, ttfe.direct, 50)}, ${add(ttfe.ours, ttfe.direct, 90)}`,
       `through cclocald: completed ${STREAM_TOKENS}-token streams at 1 stream ${r(1)}, at ${PARALLEL} streams ${r(PARALLEL)}`,

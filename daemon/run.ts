@@ -91,6 +91,7 @@ export async function runDaemon(): Promise<number> {
       tryReady: (skip) => host.tryReady(skip),
       reportWedged: (gen, detail) => void host.reportWedged(gen, detail).catch((err: Error) => log.error({ err }, 'wedge restart failed')),
       reportFailed: (gen, why) => host.reportFailed(gen, why),
+      flipAuth: (gen) => host.flipAuth(gen),
       engineView: () => host.view(),
       log: root.log.child({ mod: 'endpoint' }),
     });

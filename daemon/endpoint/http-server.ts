@@ -9,6 +9,7 @@ import type { EngineState } from '../protocol/protocol.js';
 import type { ReadyEngine, RunEnd } from '../supervisor/supervisor.js';
 import { RunEnds } from './run-ends.js';
 import { STOPPING_MESSAGE } from './relay.js';
+import { credentialsRefused, CREDENTIAL_STATUSES } from './relay-request.js';
 import { engineErrorMessage, errorBody, typeForStatus, type AnthropicErrorType } from './anthropic-errors.js';
 import { isLoopbackHost, isLoopbackOrigin } from './loopback-host.js';
 import { handleMessages, engineHeaders, NO_RETRY, type MessagesDeps } from './messages.js';
@@ -45,6 +46,7 @@ export interface EndpointOptions {
   tryReady(skip: ReadonlySet<number>): ReadyEngine | null;
   reportWedged(gen: number, detail: string): void;
   reportFailed(gen: number, why: string): void;
+  flipAuth(gen: number): boolean;
   engineView(): { state: EngineState; model: string | null; contextWindow: number };
   log: Logger;
 }
@@ -122,7 +124,7 @@ export async function startEndpoint(o: EndpointOptions): Promise<Endpoint> {
     try { return Number((JSON.parse(r.text) as { input_tokens?: unknown }).input_tokens) || 0; } catch { return 0; }
   };
   const messagesDeps: MessagesDeps = {
-    awaitReady: o.awaitReady, tryReady: o.tryReady, reportWedged: o.reportWedged, reportFailed: o.reportFailed, whenRunEnded: (gen) => runEnds.when(gen), stopping: stopping.signal, countTokens, tokenBounds: new TokenBounds(), queue, stats,
+    awaitReady: o.awaitReady, tryReady: o.tryReady, reportWedged: o.reportWedged, reportFailed: o.reportFailed, flipAuth: o.flipAuth, whenRunEnded: (gen) => runEnds.when(gen), stopping: stopping.signal, countTokens, tokenBounds: new TokenBounds(), queue, stats,
     queueTimeoutMs: o.queueTimeoutMs, pingIntervalMs: o.pingIntervalMs, timeouts: { firstEventMs: o.firstEventTimeoutMs, betweenEventsMs: o.betweenEventsTimeoutMs },
     log: o.log,
   };
@@ -200,7 +202,9 @@ export async function startEndpoint(o: EndpointOptions): Promise<Endpoint> {
     if (gone.signal.aborted) return;
     if (!r) sendError(res, 529, 'overloaded_error', `${engine.label} did not answer the count; retry shortly`);
     else if (r.status === 200) res.writeHead(200, { 'content-type': 'application/json' }).end(r.text);
-    else sendError(res, r.status, typeForStatus(r.status), engineErrorMessage(r.text));
+    // A remote that refuses cclocald's token: the daemon's problem, not a 401 that means "log in".
+    else if (engine.failover && CREDENTIAL_STATUSES.has(r.status)) sendError(res, 502, 'api_error', `${engine.label} ${credentialsRefused(r.status, r.text, engine.scrub)}`, NO_RETRY);
+    else sendError(res, r.status, typeForStatus(r.status), engine.scrub(engineErrorMessage(r.text)));
   };
 
   await new Promise<void>((resolve, reject) => {

@@ -14,6 +14,7 @@ import { flowOf, QueueAbortedError, QueueFullError, QueueTimeoutError, type Requ
 import { keepAlive, type KeepAlive } from './keep-alive.js';
 import { relay, STOPPING_MESSAGE, type RelayOutcome, type RelayTimeouts } from './relay.js';
 import { shapeForEngine } from './request-rewrite.js';
+import { freshRetryState, nextStep } from './retry-policy.js';
 import type { newStats } from './stats.js';
 import type { BodyParts, TokenBounds } from './token-bound.js';
 
@@ -27,6 +28,8 @@ export interface MessagesDeps {
   reportWedged(gen: number, detail: string): void;
   /** A request could not reach remote upstream spell `gen` (refused, reset, cut). */
   reportFailed(gen: number, why: string): void;
+  /** Remote upstream spell `gen` refused the token: send it in the other header; false if it cannot be. */
+  flipAuth(gen: number): boolean;
   /** How engine run `gen` ended, waiting a bounded time for the supervisor to say; null: not (yet) ended. */
   whenRunEnded(gen: number): Promise<RunEnd | null>;
   /** Aborts when cclocald stops: waiting requests get 503, open answers an error event. */
@@ -56,9 +59,7 @@ export function engineHeaders(req: IncomingMessage, also: readonly string[] = []
 
 /** The share of the window a cheap bound must stay under to skip the guard's count. */
 const BOUND_MARGIN = 0.9;
-/** The first wait after every upstream refused for load; it doubles up to the cap. */
-const OVERLOAD_FIRST_WAIT_MS = 250;
-const OVERLOAD_MAX_WAIT_MS = 8000;
+
 
 // Anthropic's SDK (inside Claude Code) retries a 5xx up to ten times unless told not to; a failed
 // or unloaded engine will not mend itself in those seconds, so the person sees why at once.
@@ -71,7 +72,7 @@ function sendError(res: ServerResponse, status: number, type: AnthropicErrorType
 
 function daemonErrorToHttp(err: unknown): [number, AnthropicErrorType, string] {
   if (err instanceof QueueFullError) return [529, 'overloaded_error', `cclocald's queue is full (${err.message}); retry shortly`];
-  if (err instanceof QueueTimeoutError) return [529, 'overloaded_error', `the local engine is busy (${err.message}); retry shortly`];
+  if (err instanceof QueueTimeoutError) return [529, 'overloaded_error', `the engine is busy (${err.message}); retry shortly`];
   if (err instanceof DaemonError) return [503, 'api_error', `${err.message}${err.data.hint ? ` — ${err.data.hint}` : ''}`];
   return [500, 'api_error', 'internal error in cclocald; see logs/daemon.log'];
 }
@@ -106,13 +107,11 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
   let status = 200;
   try {
     const deadline = started + d.queueTimeoutMs;
-    release = await d.queue.acquire(d.queueTimeoutMs, cut, flowOf(req.headers));
+    release = await d.queue.acquire(d.queueTimeoutMs, cut, flowOf(req.headers, body));
     queueWaitMs = Date.now() - started;
     // Runs or upstream spells this request saw fail or refuse: the next try goes elsewhere.
     const skip = new Set<number>();
-    let attempts = 0;
-    let overloadUntil: number | null = null;
-    let overloadWait = OVERLOAD_FIRST_WAIT_MS;
+    const retry = freshRetryState();
     for (;;) {
       const engine = await awaitEngine(d, skip, deadline, cut);
       served = engine.model;
@@ -138,7 +137,7 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
           if (engine.failover) d.reportFailed(engine.gen, 'the connection was cut mid-answer');
           return (await d.whenRunEnded(engine.gen))?.why ?? null;
         },
-        stopping: d.stopping, now: Date.now,
+        stopping: d.stopping, now: Date.now, scrub: engine.scrub,
         // Counted alongside the prefill (count_tokens skips the generation lock), off the answer's
         // path, for an engine whose message_start leaves it at 0; else its own figure is kept.
         inputTokens: stream && !engine.streamsPromptTokens ? (guard.counted ?? countAndRemember(d, engine, text, guard.parts(), gone.signal)) : undefined,
@@ -152,46 +151,27 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
       }, res, gone.signal);
       if (outcome.kind === 'done' && outcome.tooLong) d.stats.rejectedTooLong++;
       if (outcome.kind === 'wedged') { d.stats.wedged++; d.reportWedged(engine.gen, outcome.detail); }
-      if (outcome.kind === 'overloaded') {
-        // Another healthy upstream that has not refused: at once. Every one refused: wait, then
-        // ask them all again, until the bound; then the client hears 529 and retries itself.
-        skip.add(engine.gen);
-        overloadUntil ??= Date.now() + (engine.failover?.overloadRetryMs ?? 0);
-        if (d.tryReady(skip)) { d.stats.retries++; continue; }
-        const left = overloadUntil - Date.now();
-        if (left <= 0) {
-          status = 529;
-          const after = Math.max(1, Math.ceil((outcome.retryAfterMs ?? overloadWait) / 1000));
-          sendError(res, 529, 'overloaded_error', `the remote upstreams are overloaded (${outcome.why}); retry shortly`, stream, { 'retry-after': String(after) });
-          break;
-        }
-        await delay(Math.min(outcome.retryAfterMs ?? overloadWait, left), undefined, { signal: cut }).catch(() => { throw new QueueAbortedError('the client went away'); });
-        overloadWait = Math.min(overloadWait * 2, OVERLOAD_MAX_WAIT_MS);
-        skip.clear();
-        d.stats.retries++;
-        continue;
-      }
-      if (outcome.kind !== 'retryable') break;
-      attempts++;
-      if (engine.failover) {
-        // Unreachable before the first token: it is marked unhealthy, and the next healthy one tried.
-        d.reportFailed(engine.gen, outcome.why);
-        skip.add(engine.gen);
-        if (attempts < engine.failover.maxAttempts) { d.stats.retries++; continue; }
-        status = 529;
-        sendError(res, 529, 'overloaded_error', `no remote upstream could answer (last: ${outcome.why}); retry shortly`, stream);
+      const step = nextStep(outcome, {
+        failover: engine.failover, label: engine.label, now: Date.now(), canFlipAuth: engine.canFlipAuth,
+        ended: outcome.kind === 'retryable' && !engine.failover ? await d.whenRunEnded(engine.gen) : null,
+        anotherReady: outcome.kind === 'overloaded' && d.tryReady(new Set([...skip, engine.gen])) !== null,
+      }, retry);
+      if (step.kind === 'stop') break;
+      if (step.kind === 'give-up') {
+        status = step.status;
+        sendError(res, step.status, step.type, step.message, stream, { ...(step.retryAfterS ? { 'retry-after': String(step.retryAfterS) } : {}), ...(step.noRetry ? NO_RETRY : {}) });
         break;
       }
-      // Retry on the next run if this one ended (a crash, a swap); on the same one if it did not.
-      const ended = await d.whenRunEnded(engine.gen);
-      if (attempts === 1) { d.stats.retries++; if (ended) skip.add(engine.gen); continue; }
-      status = 529;
-      sendError(res, 529, 'overloaded_error', `the local engine failed twice before answering (${ended?.why ?? outcome.why}); retry shortly`, stream);
-      break;
+      if (step.report) d.reportFailed(engine.gen, step.report);
+      if (step.flipAuth && !d.flipAuth(engine.gen)) step.skip = true;
+      if (step.skip) skip.add(engine.gen);
+      if (step.waitMs > 0) await delay(step.waitMs, undefined, { signal: cut }).catch(() => { throw new QueueAbortedError('the client went away'); });
+      if (step.clearSkip) skip.clear();
+      d.stats.retries++;
     }
     // An engine's own error event ends a 200 stream: still an error the client saw.
     if (outcome?.kind === 'done') status = outcome.engineError ? 500 : outcome.status;
-    if (outcome?.kind === 'broken' || outcome?.kind === 'wedged' || outcome?.kind === 'overloaded') status = 529;
+    if (outcome?.kind === 'broken' || outcome?.kind === 'wedged') status = 529;
     if (outcome?.kind === 'stopped') status = 503;
   } catch (err) {
     if (d.stopping.aborted && !gone.signal.aborted) {

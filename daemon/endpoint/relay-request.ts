@@ -1,6 +1,6 @@
 // What one relay is asked to do and how it can end (relay.ts does it), and the small pure
 // helpers it needs: the engine's error in Anthropic's words, a bounded wait.
-import type { Transport } from '../remote/transport.js';
+import type { Transport } from './transport.js';
 import { engineErrorMessage, promptTooLong, typeForStatus, type AnthropicErrorType } from './anthropic-errors.js';
 
 /** Either may be NEVER (daemon/durations.ts): that phase is not watched. */
@@ -13,10 +13,14 @@ export interface RelayTimeouts {
 
 export type RelayOutcome =
   | { kind: 'done'; status: number; events: number; firstEventAt: number | null; tooLong?: boolean; engineError?: boolean }
-  /** The engine went away before anything generated reached the client: safe to try again. */
-  | { kind: 'retryable'; why: string }
+  /** The engine went away before anything generated reached the client: safe to try again.
+   *  `stale`: on a kept-alive connection the server had closed (a remote's; the next is fresh). */
+  | { kind: 'retryable'; why: string; stale?: boolean }
   /** A remote upstream refused for load (429, 503, 529) before answering; nothing was sent. */
   | { kind: 'overloaded'; status: number; retryAfterMs: number | null; why: string }
+  /** A remote upstream refused cclocald's credentials (401, 403); nothing was sent. `message`
+   *  follows the upstream's name. */
+  | { kind: 'auth'; status: number; message: string }
   /** The engine went away mid-answer; the client got an error event. */
   | { kind: 'broken'; why: string; events: number; firstEventAt: number | null }
   /** cclocald is stopping; the client was told so. */
@@ -28,9 +32,11 @@ export interface RelayRequest {
   transport: Transport;
   /** What the engine is called in an error the client reads ("the local engine", "the upstream …"). */
   label: string;
-  /** A remote upstream: its refusals for load come back as `overloaded` (to try elsewhere or
-   *  again), and a wedge marks it unhealthy rather than restarting anything. */
+  /** A remote upstream: its refusals (load, credentials, a gateway's 502/504) come back as
+   *  outcomes to act on, and a wedge marks it unhealthy rather than restarting anything. */
   remote: boolean;
+  /** Takes the upstream's token out of any text of the upstream's that is passed on. */
+  scrub?(text: string): string;
   path: string;
   body: string;
   headers: Record<string, string>;
@@ -54,17 +60,25 @@ export interface RelayRequest {
 }
 
 /** An engine's error answer in Anthropic's words: its own wording kept, its overflow made the
- *  `prompt is too long` Claude Code compacts on. A remote upstream that refuses cclocald's own
- *  token is said as the daemon's problem (502, not retried), never as a 401 that would send the
- *  person to log in to Anthropic. `status`: what the client is answered. */
-export function engineError(req: RelayRequest, status: number, raw: string): { type: AnthropicErrorType; message: string; tooLong: boolean; status: number } {
+ *  `prompt is too long` Claude Code compacts on. */
+export function engineError(req: RelayRequest, status: number, raw: string): { type: AnthropicErrorType; message: string; tooLong: boolean } {
   const over = req.overflow?.(status, raw) ?? null;
-  if (over) return { type: 'invalid_request_error', message: promptTooLong(over.tokens, over.max, over.note), tooLong: true, status };
-  if (req.remote && (status === 401 || status === 403)) {
-    return { type: 'api_error', message: `${req.label} refused cclocald's credentials (${status}: ${engineErrorMessage(raw).slice(0, 200)}); check remote.tokenFile in config.json, then \`cclocald load --engine remote\``, tooLong: false, status: 502 };
-  }
-  return { type: typeForStatus(status), message: engineErrorMessage(raw), tooLong: false, status };
+  if (over) return { type: 'invalid_request_error', message: promptTooLong(over.tokens, over.max, over.note), tooLong: true };
+  return { type: typeForStatus(status), message: scrubbed(req, engineErrorMessage(raw)), tooLong: false };
 }
+
+const scrubbed = (req: Pick<RelayRequest, 'scrub'>, text: string) => req.scrub?.(text) ?? text;
+
+/** A remote upstream that refuses cclocald's own token is the daemon's problem, said as such (and
+ *  answered 502, not retried), never a 401 that would send the person to log in to Anthropic. */
+export function credentialsRefused(status: number, raw: string, scrub?: (t: string) => string): string {
+  const said = engineErrorMessage(raw).slice(0, 200);
+  return `refused cclocald's credentials (${status}: ${scrub?.(said) ?? said}); check remote.tokenFile in config.json, then \`cclocald load --engine remote\``;
+}
+
+/** Statuses with which a gateway says the server behind it did not answer: worth another upstream. */
+export const GATEWAY_STATUSES: ReadonlySet<number> = new Set([502, 504]);
+export const CREDENTIAL_STATUSES: ReadonlySet<number> = new Set([401, 403]);
 
 /** What a client hears, mid-answer or waiting, when cclocald stops (stop, restart, install). */
 export const STOPPING_MESSAGE = 'cclocald is stopping; this request was cut off (start it again with `cclocald start`, or it restarts by itself under its login service)';

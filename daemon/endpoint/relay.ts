@@ -16,7 +16,7 @@
 // Anthropic `error` event instead of a hang or a silent truncation.
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import { engineErrorEvent, errorBody, errorEvent, type AnthropicErrorType } from './anthropic-errors.js';
-import { engineError, OVERLOAD_STATUSES, retryAfterMs, STOPPING_MESSAGE, USAGE_WAIT_MS, within, type RelayOutcome, type RelayRequest } from './relay-request.js';
+import { credentialsRefused, CREDENTIAL_STATUSES, engineError, GATEWAY_STATUSES, OVERLOAD_STATUSES, retryAfterMs, STOPPING_MESSAGE, USAGE_WAIT_MS, within, type RelayOutcome, type RelayRequest } from './relay-request.js';
 import { NEVER } from '../durations.js';
 import { SSE_HEADERS } from './keep-alive.js';
 import { errorEventAt, isPreamble, SseScanner, StreamTracker } from './sse-scanner.js';
@@ -65,11 +65,13 @@ class Relay {
     const up = req.transport.request(req.engineUrl, req.path, { method: 'POST', headers: { ...req.headers, 'content-length': String(Buffer.byteLength(req.body)) } });
     this.#upstream = up;
     up.setNoDelay(true);
-    up.on('error', (err) => void this.#engineGone(err.message));
+    // A kept-alive connection the server closed just as it was reused: no fault of the upstream.
+    up.on('error', (err) => void this.#engineGone(err.message, up.reusedSocket && this.#phase === 'sent'));
     up.on('response', (answer: IncomingMessage) => {
       if (this.#phase !== 'sent') return;
       const isSse = (answer.headers['content-type'] ?? '').startsWith('text/event-stream');
-      if (req.remote && OVERLOAD_STATUSES.has(answer.statusCode ?? 0)) this.#refused(answer);
+      const st = answer.statusCode ?? 0;
+      if (req.remote && (OVERLOAD_STATUSES.has(st) || GATEWAY_STATUSES.has(st) || CREDENTIAL_STATUSES.has(st))) this.#refused(answer);
       else if (answer.statusCode === 200 && isSse) this.#streamAnswer(answer);
       else this.#wholeAnswer(answer);
       answer.on('aborted', () => void this.#engineGone('the engine connection was cut'));
@@ -135,10 +137,10 @@ class Relay {
     }
   }
 
-  async #engineGone(why: string): Promise<void> {
+  async #engineGone(why: string, stale = false): Promise<void> {
     if (this.#phase === 'settled' || this.#phase === 'ending') return;
     // Nothing generated reached the client: the request can go to the engine again.
-    if (!this.#answered) { this.#finish({ kind: 'retryable', why }); return; }
+    if (!this.#answered) { this.#finish({ kind: 'retryable', why, ...(stale ? { stale } : {}) }); return; }
     const events = this.#events;
     this.#phase = 'ending';
     if (this.#timer) { clearTimeout(this.#timer); this.#timer = null; }
@@ -149,15 +151,19 @@ class Relay {
     this.#finish({ kind: 'broken', why, events, firstEventAt: this.#firstEventAt });
   }
 
-  /** A remote's refusal for load: read whole, nothing said; the caller tries elsewhere or again. */
+  /** A remote's refusal (load, credentials, a gateway with nothing behind it): read whole,
+   *  nothing said; the caller tries elsewhere, again, or says it. */
   #refused(answer: IncomingMessage): void {
     const chunks: Buffer[] = [];
     answer.on('data', (c: Buffer) => { if (chunks.length < 64) chunks.push(c); });
     answer.on('end', () => {
       if (this.#phase !== 'sent') return;
       const status = answer.statusCode ?? 503;
-      const said = engineError(this.req, status, Buffer.concat(chunks).toString('utf8')).message;
-      this.#finish({ kind: 'overloaded', status, retryAfterMs: retryAfterMs(answer.headers['retry-after'], Date.now()), why: `${status}: ${said.slice(0, 200)}` });
+      const raw = Buffer.concat(chunks).toString('utf8');
+      if (CREDENTIAL_STATUSES.has(status)) { this.#finish({ kind: 'auth', status, message: credentialsRefused(status, raw, this.req.scrub) }); return; }
+      const why = `${status}: ${engineError(this.req, status, raw).message.slice(0, 200)}`;
+      if (GATEWAY_STATUSES.has(status)) { this.#finish({ kind: 'retryable', why }); return; }
+      this.#finish({ kind: 'overloaded', status, retryAfterMs: retryAfterMs(answer.headers['retry-after'], Date.now()), why });
     });
   }
 
@@ -179,9 +185,9 @@ class Relay {
       } else if (!failed) {
         res.writeHead(200, { 'content-type': answer.headers['content-type'] ?? 'application/json' }).end(raw);
       } else {
-        res.writeHead(failed.status, { 'content-type': 'application/json', ...(failed.status !== status ? { 'x-should-retry': 'false' } : {}) }).end(errorBody(failed.type, failed.message));
+        res.writeHead(status, { 'content-type': 'application/json' }).end(errorBody(failed.type, failed.message));
       }
-      this.#finish({ kind: 'done', status: failed?.status ?? status, events: failed ? 0 : 1, firstEventAt: req.now(), ...(failed?.tooLong ? { tooLong: true } : {}) });
+      this.#finish({ kind: 'done', status, events: failed ? 0 : 1, firstEventAt: req.now(), ...(failed?.tooLong ? { tooLong: true } : {}) });
     });
   }
 

@@ -7,19 +7,18 @@
 //
 // Each upstream is probed on its own timer (probeDelay: an interval while healthy, a growing
 // backoff while not). A request that cannot reach its upstream reports it here, which marks it
-// unhealthy at once and probes it again; requests then go to the next healthy one.
-import { readFileSync } from 'node:fs';
+// unhealthy at once and probes it again; requests then go to the next healthy one. Every probe and
+// report carries the watch's epoch: one from before an unload or another load changes nothing.
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { MAX_CONTEXT_WINDOW } from '../context-bounds.js';
 import { cancelled, DaemonError, engineFailed, invalidParams, nothingLoaded, shuttingDown, unknownModel } from '../errors.js';
+import { remoteTransport, type Transport } from '../endpoint/transport.js';
 import type { Notifier } from '../notify.js';
 import type { DaemonEvent, EngineError, EngineState, LastCrash, LoadResult, StatusResult } from '../protocol/protocol.js';
-import type { RunEnd } from '../supervisor/supervisor.js';
 import { ReadyWaiters, type ReadyEngine } from '../supervisor/ready-waiters.js';
-import type { RemoteConfig } from './remote-config.js';
-import { remoteTransport, type Transport } from './transport.js';
-import { authHeaders, readTokenFile, TokenFileError } from './upstream-auth.js';
+import type { RunEnd } from '../supervisor/supervisor.js';
+import { plaintextTokenUrls, validWindow, type PreparedLoad } from './remote-files.js';
+import { authHeaders } from './upstream-auth.js';
 import { afterProbe, candidates, markFailed, modelProblem, newUpstream, probeDelay, upstreamStatus, windowFor, type Upstream } from './upstream-health.js';
 import { remoteOverflow } from './upstream-overflow.js';
 import { probeUpstream, type ProbeResult } from './upstream-probe.js';
@@ -43,27 +42,23 @@ export interface RemoteDeps {
 /** The client headers a remote may see besides the Anthropic ones: a router can keep a session on
  *  the replica that holds its prompt cache (vLLM production-stack's session routing). */
 const FORWARDED = ['x-claude-code-session-id'] as const;
-
 const NO_SKIP: ReadonlySet<number> = new Set();
 
 export class RemoteEngine {
   #state: EngineState = 'stopped';
-  /** The model asked for, else the configured one; null: the first the upstreams list. */
-  #asked: string | null = null;
   #loaded = false;
+  #closed = false;
+  /** The watch in force: its configuration, model, token and CA; null when nothing is loaded. */
+  #p: PreparedLoad | null = null;
   #ups: Upstream[] = [];
   readonly #timers = new Map<Upstream, NodeJS.Timeout>();
   readonly #probing = new Set<Upstream>();
-  #token: string | null = null;
-  #ca: string | null = null;
   #transport: Transport | null = null;
-  /** Set by setContext; else the configured or reported window. */
+  /** Set by setContext or a load's window; else the configured or reported one. */
   #contextWindow: number | null = null;
   #error: EngineError | null = null;
   #lastCrash: LastCrash | null = null;
-  /** Bumped by every load and unload: a probe answer from before it is not this watch's. */
   #epoch = 0;
-  #closed = false;
   readonly #waiters = new ReadyWaiters();
   readonly #now: () => number;
 
@@ -71,22 +66,20 @@ export class RemoteEngine {
     this.#now = d.now ?? Date.now;
   }
 
-  get #cfg(): RemoteConfig | null { return this.d.config.remote; }
-
   /** Requests that go upstream at once. */
-  get concurrency(): number { return this.#cfg?.concurrency ?? 1; }
+  get concurrency(): number { return this.d.config.remote?.concurrency ?? 1; }
 
   get loaded(): boolean { return this.#loaded; }
 
   /** The model in use: asked, configured, or the first a healthy upstream lists. */
   get #model(): string | null {
-    if (this.#asked) return this.#asked;
+    if (this.#p?.asked) return this.#p.asked;
     for (const u of this.#ups) if (u.healthy && u.models?.[0]) return u.models[0].id;
     return null;
   }
 
   get contextWindow(): number {
-    return this.#contextWindow ?? windowFor(this.#ups, this.#cfg?.contextWindow ?? null, this.d.config.defaultContextWindow);
+    return this.#contextWindow ?? windowFor(this.#ups, this.d.config.remote?.contextWindow ?? null, this.d.config.defaultContextWindow);
   }
 
   #set(to: EngineState): void {
@@ -97,55 +90,51 @@ export class RemoteEngine {
     this.d.emit({ type: 'state', from, to, model: this.#model });
   }
 
-  /** Starts watching the configured upstreams for `model` (""/undefined: the configured one, else
-   *  the first listed); resolves once one of them serves it, rejects with each one's error when
-   *  none does after a first probe (the watch goes on: a later attach finds it back at once). */
-  async load(model: string | undefined, contextWindow?: number): Promise<LoadResult> {
-    if (this.#closed) throw cancelled('cclocald is shutting down');
-    const cfg = this.#cfg;
-    if (!cfg) throw engineFailed('no remote upstreams are configured', 'add {"remote": {"urls": ["https://…"]}} to config.json, then `cclocald restart` (README, "In front of a team\'s servers")');
-    if (contextWindow !== undefined && !(Number.isInteger(contextWindow) && contextWindow >= 1024 && contextWindow <= MAX_CONTEXT_WINDOW)) throw invalidParams(`contextWindow must be an integer between 1024 and ${MAX_CONTEXT_WINDOW}`);
-    const asked = model || cfg.model;
-    // The files are read at every load: a rotated token or CA takes effect with `cclocald load`.
-    let token: string | null;
-    let ca: string | null;
-    try {
-      token = cfg.tokenFile ? readTokenFile(cfg.tokenFile) : null;
-      ca = cfg.caFile ? readCa(cfg.caFile) : null;
-    } catch (err) {
-      const e = err instanceof TokenFileError ? engineFailed(err.message, err.hint) : err instanceof DaemonError ? err : engineFailed((err as Error).message);
-      this.#stopWatching();
-      this.#epoch++;
-      this.#loaded = true;
-      this.#fail(e);
-      throw e;
+  /**
+   * Watches the configured upstreams for the prepared model (remote-files.ts has read and checked
+   * everything first); resolves once one of them serves it, rejects with each one's error when
+   * none does after a first probe (the watch goes on: a later attach finds it back at once). A
+   * load that changes only the window sets it without cutting anything.
+   */
+  load(p: PreparedLoad): Promise<LoadResult> {
+    if (this.#closed) return Promise.reject(cancelled('cclocald is shutting down'));
+    const cur = this.#p;
+    const same = this.#loaded && cur !== null && this.#state !== 'failed' && p.asked === cur.asked && p.token === cur.token && p.ca === cur.ca;
+    if (same) {
+      if (p.contextWindow !== undefined) this.setContext(p.contextWindow);
+      return this.#state === 'ready' ? Promise.resolve(this.#loadResult()) : this.#waiters.forLoad('');
     }
-    const same = this.#loaded && asked === this.#asked && token === this.#token && ca === this.#ca && contextWindow === undefined;
-    if (same && this.#state === 'ready') return this.#loadResult();
-    this.#stopWatching();
-    this.#epoch++;
-    // A window set for this model (setContext) holds until another model is asked for.
-    this.#contextWindow = contextWindow ?? (asked === this.#asked ? this.#contextWindow : null);
-    this.#asked = asked;
+    // Another model, token or CA: a new watch. A load still waiting hears it was replaced.
+    this.#waiters.rejectLoads(cancelled(`replaced by another load${p.asked ? ` (${p.asked})` : ''}`));
+    this.#stopWatching({ keepTransport: cur !== null && p.ca === cur.ca });
+    this.#contextWindow = p.contextWindow ?? (cur && p.asked === cur.asked ? this.#contextWindow : null);
+    this.#p = p;
+    this.#loaded = true;
     this.#error = null;
     this.#lastCrash = null;
-    this.#loaded = true;
-    this.#token = token;
-    this.#ca = ca;
-    this.#transport = remoteTransport(ca, cfg.concurrency + 2);
+    this.#transport ??= remoteTransport(p.ca, p.cfg.concurrency + 2);
+    for (const url of plaintextTokenUrls(p)) this.d.log.warn({ upstream: url }, 'the remote token is sent to this upstream over plain HTTP; use https:// beyond this machine');
+    this.#ups = p.cfg.urls.map(newUpstream);
     this.#set('loading');
-    this.#ups = cfg.urls.map(newUpstream);
-    const wait = this.#waiters.forLoad(this.#asked ?? '');
-    for (const u of this.#ups) void this.#probe(u, this.#epoch);
+    const wait = this.#waiters.forLoad('');
+    const epoch = this.#epoch;
+    for (const u of this.#ups) void this.#probe(u, epoch);
     return wait;
+  }
+
+  /** A load that could not even start (remote-files.ts refused it) while this engine is the one in
+   *  use: it is failed, with the reason, and watches nothing. */
+  failLoad(e: DaemonError): void {
+    this.#stopWatching({ keepTransport: false });
+    this.#loaded = true;
+    this.#fail(e);
   }
 
   /** Stops watching; waiting requests hear that nothing is loaded. */
   async unload(): Promise<void> {
-    this.#stopWatching();
-    this.#epoch++;
+    this.#stopWatching({ keepTransport: false });
     this.#loaded = false;
-    this.#asked = null;
+    this.#p = null;
     this.#error = null;
     this.#set('stopped');
     this.#waiters.rejectAll(cancelled('the model was unloaded'), nothingLoaded());
@@ -153,28 +142,30 @@ export class RemoteEngine {
 
   async shutdown(): Promise<void> {
     this.#closed = true;
-    this.#stopWatching();
-    this.#epoch++;
+    this.#stopWatching({ keepTransport: false });
     if (this.#loaded) this.#set('stopped');
     this.#waiters.rejectAll(cancelled('cclocald is shutting down'), shuttingDown());
   }
 
   setContext(contextWindow: number): { model: string | null; contextWindow: number } {
     if (!this.#loaded) throw invalidParams('no model is loaded; pass contextWindow to load instead');
-    if (!(Number.isInteger(contextWindow) && contextWindow >= 1024 && contextWindow <= MAX_CONTEXT_WINDOW)) throw invalidParams(`contextWindow must be an integer between 1024 and ${MAX_CONTEXT_WINDOW}`);
-    this.#contextWindow = contextWindow;
+    this.#contextWindow = validWindow(contextWindow);
     const model = this.#model;
     this.d.log.info({ model, contextWindow, trigger: 'rpc' }, 'context window set');
     if (model) this.d.emit({ type: 'contextSet', model, contextWindow });
     return { model, contextWindow };
   }
 
-  #stopWatching(): void {
+  /** Ends the watch in force: timers, probes and healthy spells (requests on them are told why).
+   *  Open answers go on over the old connections unless the transport is closed (unload, a new CA). */
+  #stopWatching(o: { keepTransport: boolean }): void {
+    this.#epoch++;
     for (const t of this.#timers.values()) clearTimeout(t);
     this.#timers.clear();
     this.#probing.clear();
-    this.#transport?.close();
     for (const u of this.#ups) if (u.healthy) this.d.onRunEnded?.(u.gen, { crashed: false, why: 'cclocald stopped using it' });
+    this.#ups = [];
+    if (!o.keepTransport) { this.#transport?.close(); this.#transport = null; }
   }
 
   #fail(e: DaemonError): void {
@@ -184,38 +175,49 @@ export class RemoteEngine {
     this.#waiters.rejectAll(e);
   }
 
+  /** The watch of `epoch` is still the one in force. */
+  #current(epoch: number): boolean {
+    return !this.#closed && this.#loaded && epoch === this.#epoch && this.#p !== null && this.#transport !== null;
+  }
+
   async #probe(u: Upstream, epoch: number): Promise<void> {
-    const cfg = this.#cfg;
-    if (!cfg || !this.#transport || this.#probing.has(u) || epoch !== this.#epoch) return;
+    if (!this.#current(epoch) || this.#probing.has(u)) return;
+    const p = this.#p!;
     this.#probing.add(u);
-    const clear = this.#timers.get(u);
-    if (clear) { clearTimeout(clear); this.#timers.delete(u); }
+    const pending = this.#timers.get(u);
+    if (pending) { clearTimeout(pending); this.#timers.delete(u); }
     let r: ProbeResult;
     try {
-      r = await (this.d.probe ?? probeUpstream)({ url: u.url, transport: this.#transport, token: this.#token, authStyle: u.authStyle, mode: cfg.probe, timeoutMs: cfg.probeTimeoutMs, model: this.#asked });
+      r = await (this.d.probe ?? probeUpstream)({ url: u.url, transport: this.#transport!, token: p.token, authStyle: u.authStyle, mode: p.cfg.probe, timeoutMs: p.cfg.probeTimeoutMs, model: p.asked });
     } catch (err) {
       r = { ok: false, latencyMs: null, error: (err as Error).message };
     }
-    if (epoch !== this.#epoch) return; // unloaded or loaded again meanwhile
+    if (!this.#current(epoch)) return; // unloaded or loaded again meanwhile
     this.#probing.delete(u);
-    const { became } = afterProbe(u, r, this.#asked, this.#now(), this.d.nextGen);
+    if (!r.ok) r = { ...r, error: this.scrub(r.error) };
+    const { became } = afterProbe(u, r, p.asked, this.#now(), this.d.nextGen);
     this.#after(u, became);
     this.#schedule(u, epoch);
   }
 
   #schedule(u: Upstream, epoch: number): void {
-    if (this.#closed || epoch !== this.#epoch || !this.#cfg) return;
-    const t = setTimeout(() => { this.#timers.delete(u); void this.#probe(u, epoch); }, probeDelay(u, this.#cfg.probeIntervalMs));
+    if (!this.#current(epoch)) return;
+    const t = setTimeout(() => { this.#timers.delete(u); void this.#probe(u, epoch); }, probeDelay(u, this.#p!.cfg.probeIntervalMs));
     t.unref();
     this.#timers.set(u, t);
   }
 
+  /** The healthy spell `gen` of the watch in force, if there is one. */
+  #spell(gen: number): Upstream | undefined {
+    return this.#current(this.#epoch) ? this.#ups.find((x) => x.healthy && x.gen === gen) : undefined;
+  }
+
   /** A request could not reach upstream spell `gen` (refused, reset, cut mid-answer, wedged):
-   *  it is unhealthy from now, and probed again at once. A late report of an old spell is ignored. */
+   *  it is unhealthy from now, and probed again at once. A report of an old spell is ignored. */
   reportFailed(gen: number, why: string): void {
-    const u = this.#ups.find((x) => x.healthy && x.gen === gen);
+    const u = this.#spell(gen);
     if (!u) return;
-    const { became } = markFailed(u, why, this.#now());
+    const { became } = markFailed(u, this.scrub(why), this.#now());
     this.#after(u, became);
     void this.#probe(u, this.#epoch);
   }
@@ -225,34 +227,42 @@ export class RemoteEngine {
     this.reportFailed(gen, `it stopped generating: ${detail}`);
   }
 
+  /** Spell `gen` refused the token in the header it was sent in: the other header from now on
+   *  (the probe could only guess, where /v1/models needs no key). False when there is no token. */
+  flipAuth(gen: number): boolean {
+    const u = this.#spell(gen);
+    if (!u || this.#p?.token == null) return false;
+    u.authStyle = u.authStyle === 'x-api-key' ? 'bearer' : 'x-api-key';
+    this.d.log.info({ upstream: u.url, authStyle: u.authStyle }, 'the upstream refused the token; sending it the other way');
+    return true;
+  }
+
+  /** The upstream token, never passed on: not in a status, a log or an answer to the client. */
+  scrub(text: string): string {
+    const token = this.#p?.token;
+    return token ? text.split(token).join('[token]') : text;
+  }
+
   /** What follows a health flip: the words for requests on it, the state, the waiters, the events. */
   #after(u: Upstream, became: 'healthy' | 'unhealthy' | null): void {
-    const model = this.#model;
     if (became) {
       this.d.log[became === 'healthy' ? 'info' : 'warn']({ upstream: u.url, latencyMs: u.latencyMs, lastError: u.lastError, window: u.window, trigger: 'engine' }, `upstream ${became}`);
       this.d.emit({ type: 'upstream', url: u.url, healthy: u.healthy, latencyMs: u.latencyMs, lastError: u.lastError });
     }
-    if (became === 'unhealthy') {
-      const next = candidates(this.#ups, NO_SKIP)[0];
-      this.d.onRunEnded?.(u.gen, { crashed: true, why: `it stopped answering (${u.lastError}); ${next ? `cclocald sends new requests to ${next.url}` : 'no other upstream is healthy, and cclocald keeps probing'}` });
-    }
     const healthy = candidates(this.#ups, NO_SKIP);
-    if (healthy.length > 0) {
-      if (this.#state !== 'ready') this.d.log.info({ model, upstream: healthy[0]!.url, contextWindow: this.contextWindow }, 'engine ready');
-      this.#error = null;
-      this.#set('ready');
-      this.#waiters.resolveLoads(this.#loadResult());
-      this.#waiters.ready(this.#loadResult(), this.#readyEngine(healthy[0]!));
-      return;
+    if (became === 'unhealthy') {
+      const next = healthy[0]?.url;
+      const then = next ? `cclocald sends new requests to ${next}` : 'no other upstream is healthy, and cclocald keeps probing';
+      this.d.onRunEnded?.(u.gen, { crashed: true, why: `it stopped answering (${u.lastError}); ${then}` });
     }
-    // None serves now. Before any has answered, or while some first probe is still out: wait on.
-    const allAsked = this.#ups.every((x) => x.checkedAt !== null);
-    if (!allAsked) return;
+    if (healthy.length > 0) return this.#serving(healthy[0]!);
+    // None serves now. While some first probe is still out: wait on.
+    if (this.#ups.some((x) => x.checkedAt === null)) return;
     const detail = this.#ups.map((x) => `${x.url}: ${x.lastError ?? 'not answering'}`).join('\n');
     if (this.#state === 'ready') {
       this.#lastCrash = { reason: 'unreachable', at: new Date(this.#now()).toISOString(), detail, exitCode: null, signal: null };
-      this.d.emit({ type: 'crash', model: model ?? '', reason: 'unreachable', exitCode: null, signal: null, stderrTail: detail });
-      this.d.notifier.notify(`${model ?? 'the remote model'}: no upstream answers; cclocald keeps probing`);
+      this.d.emit({ type: 'crash', model: this.#model ?? '', reason: 'unreachable', exitCode: null, signal: null, stderrTail: detail });
+      this.d.notifier.notify(`${this.#model ?? 'the remote model'}: no upstream answers; cclocald keeps probing`);
     }
     if (this.#state === 'loading' || this.#state === 'ready') {
       const e = this.#unreachable(detail);
@@ -263,8 +273,16 @@ export class RemoteEngine {
     }
   }
 
+  #serving(first: Upstream): void {
+    if (this.#state !== 'ready') this.d.log.info({ model: this.#model, upstream: first.url, contextWindow: this.contextWindow }, 'engine ready');
+    this.#error = null;
+    this.#set('ready');
+    this.#waiters.resolveLoads(this.#loadResult());
+    this.#waiters.ready(this.#loadResult(), this.#readyEngine(first));
+  }
+
   #unreachable(detail: string): DaemonError {
-    const asked = this.#asked;
+    const asked = this.#p?.asked ?? null;
     const notServed = asked !== null && this.#ups.every((u) => u.lastError !== null && modelProblem(u.models, asked) !== null);
     if (notServed) {
       const listed = [...new Set(this.#ups.flatMap((u) => u.models?.map((m) => m.id) ?? []))].slice(0, 12);
@@ -295,13 +313,14 @@ export class RemoteEngine {
   }
 
   #readyEngine(u: Upstream): ReadyEngine {
-    const cfg = this.#cfg!;
+    const p = this.#p!;
     return {
       gen: u.gen, url: u.url, model: this.#model ?? '', contextWindow: this.contextWindow, contextShrunkFrom: null,
       // The token on the upstream hop only, in the style it took at the probe.
-      auth: authHeaders(u.authStyle ?? 'bearer', this.#token),
+      auth: authHeaders(u.authStyle ?? 'bearer', p.token),
       streamsPromptTokens: true, overflow: remoteOverflow, transport: this.#transport!, label: `the upstream ${u.url}`,
-      failover: { maxAttempts: this.#ups.length + 1, overloadRetryMs: cfg.overloadRetryMs }, forwardHeaders: FORWARDED,
+      failover: { maxAttempts: this.#ups.length + 1, overloadRetryMs: p.cfg.overloadRetryMs }, forwardHeaders: FORWARDED,
+      scrub: (text) => this.scrub(text), canFlipAuth: p.token !== null,
     };
   }
 
@@ -314,20 +333,11 @@ export class RemoteEngine {
   }
 
   status(): StatusResult['engine'] {
-    const first = candidates(this.#ups, NO_SKIP)[0];
+    const shown = this.#ups.length ? this.#ups : (this.d.config.remote?.urls ?? []).map(newUpstream);
     return {
       kind: 'remote', state: this.#state, model: this.#loaded ? this.#model : null, contextWindow: this.contextWindow, contextShrunkFrom: null,
-      pid: null, url: first?.url ?? null, restarts: 0, lastCrash: this.#lastCrash, error: this.#error, bin: null, progress: null, memory: null,
-      upstreams: (this.#loaded ? this.#ups : (this.#cfg?.urls ?? []).map(newUpstream)).map(upstreamStatus),
+      pid: null, url: candidates(this.#ups, NO_SKIP)[0]?.url ?? null, restarts: 0, lastCrash: this.#lastCrash, error: this.#error,
+      bin: null, progress: null, memory: null, upstreams: shown.map(upstreamStatus),
     };
   }
-}
-
-function readCa(path: string): string {
-  let pem: string;
-  try { pem = readFileSync(path, 'utf8'); } catch (err) {
-    throw engineFailed(`cannot read the remote CA file ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, 'point remote.caFile at the PEM file of the CA that signed the upstreams\' certificates');
-  }
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw engineFailed(`the remote CA file ${path} holds no PEM certificate`, 'point remote.caFile at a PEM file (-----BEGIN CERTIFICATE-----)');
-  return pem;
 }

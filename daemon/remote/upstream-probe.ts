@@ -1,7 +1,7 @@
 // One check of one upstream: is it answering, how fast, which models does it serve and what
 // window does it report. Each step has the probe's deadline; nothing here throws.
 import { slotContext } from '../engine/llama-server.js';
-import type { Transport } from './transport.js';
+import type { Transport } from '../endpoint/transport.js';
 import { authHeaders, type AuthStyle } from './upstream-auth.js';
 import { networkError, statusError } from './upstream-errors.js';
 import { modelsFrom, promptWindow, windowFromProps, type UpstreamModel } from './upstream-models.js';
@@ -58,7 +58,8 @@ function oneToken(model: string | null): string {
 const OVERLOAD = new Set([429, 503, 529]);
 
 export async function probeUpstream(i: ProbeInput): Promise<ProbeResult> {
-  const styles: (AuthStyle | null)[] = i.token === null ? [null] : i.authStyle ? [i.authStyle] : ['bearer', 'x-api-key'];
+  // The style that worked last first (a request may have switched it: flipAuth), then the other.
+  const styles: (AuthStyle | null)[] = i.token === null ? [null] : i.authStyle === 'x-api-key' ? ['x-api-key', 'bearer'] : ['bearer', 'x-api-key'];
   const auth = (s: AuthStyle | null) => authHeaders(s, i.token);
   let latencyMs: number | null = null;
   let busy: string | null = null;
@@ -74,14 +75,21 @@ export async function probeUpstream(i: ProbeInput): Promise<ProbeResult> {
   // The models it serves, in the auth style it takes (the first that is not refused).
   let models: UpstreamModel[] | null = null;
   let style: AuthStyle | null = styles[0]!;
+  let refused: Answer | null = null;
   for (const s of styles) {
     const m = await ask(i.transport, i.url, '/v1/models', { headers: auth(s), timeoutMs: i.timeoutMs });
     if (!isAnswer(m)) return { ok: false, latencyMs, error: m.error };
     latencyMs ??= m.ms;
     style = s;
-    if (m.status === 401 || m.status === 403) continue;
+    refused = m.status === 401 || m.status === 403 ? m : null;
+    if (refused) continue;
     if (m.status === 200) models = modelsFrom(m.text);
     break;
+  }
+  if (refused) {
+    // Every header was refused: a wrong token, or none where one is wanted.
+    if (i.token === null) return { ok: false, latencyMs, error: `/v1/models asks for a key (${refused.status}); put the upstream's token in a file and set remote.tokenFile` };
+    return { ok: false, latencyMs, error: statusError('/v1/models', refused.status, refused.text) };
   }
 
   if (i.mode === 'messages') {
@@ -92,11 +100,6 @@ export async function probeUpstream(i: ProbeInput): Promise<ProbeResult> {
     // Refusing for load is alive: requests go there and are retried if refused.
     if (OVERLOAD.has(g.status)) busy = statusError('/v1/messages', g.status, g.text);
     else if (g.status !== 200) return { ok: false, latencyMs, error: statusError('/v1/messages', g.status, g.text) };
-  }
-  if (models === null && i.token !== null && style !== null) {
-    // Every style was refused on /v1/models (and the health route said nothing of a token).
-    const again = await ask(i.transport, i.url, '/v1/models', { headers: auth(style), timeoutMs: i.timeoutMs });
-    if (isAnswer(again) && (again.status === 401 || again.status === 403)) return { ok: false, latencyMs, error: statusError('/v1/models', again.status, again.text) };
   }
 
   const wanted = i.model ?? models?.[0]?.id ?? null;

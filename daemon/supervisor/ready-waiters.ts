@@ -2,7 +2,7 @@
 // requests (for whatever model is ready, but not an engine run they just saw die). Used by the
 // supervisor (local engines) and the remote engine alike.
 import type { LoadResult } from '../protocol/protocol.js';
-import type { Transport } from '../remote/transport.js';
+import type { Transport } from '../endpoint/transport.js';
 
 /** For a remote engine: a request that fails before its first answer moves on, and an upstream
  *  that refuses for load is asked again, within these bounds. */
@@ -35,6 +35,10 @@ export interface ReadyEngine {
   failover: Failover | null;
   /** Client headers this engine may also see (a remote router's session affinity). */
   forwardHeaders: readonly string[];
+  /** Takes the engine's credentials out of its own text before it is passed on or logged. */
+  scrub(text: string): string;
+  /** It holds a token whose header can be sent the other way (Bearer ↔ x-api-key). */
+  canFlipAuth: boolean;
 }
 
 interface LoadWaiter { modelId: string; resolve(r: LoadResult): void; reject(e: Error): void }
@@ -50,8 +54,8 @@ export class ReadyWaiters {
     return p;
   }
 
-  /** Leaves the wait (and this set) when `signal` aborts: a request given up holds nothing. */
-  /** `skip`: engine runs (or upstream spells) the caller just saw fail. */
+  /** The next ready engine outside `skip` (engine runs or upstream spells the caller just saw
+   *  fail). Leaves the wait (and this set) when `signal` aborts: a request given up holds nothing. */
   forEngine(skip: ReadonlySet<number>, signal?: AbortSignal): Promise<ReadyEngine> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) { reject(signal.reason as Error); return; }

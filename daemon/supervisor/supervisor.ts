@@ -31,7 +31,7 @@ import { ReadyWaiters, type ReadyEngine } from './ready-waiters.js';
 import { CrashHistory } from './crash-history.js';
 import { shrinkContext } from './restart-policy.js';
 import { startRun } from './run-start.js';
-import { loopbackTransport } from '../remote/transport.js';
+import { loopbackTransport } from '../endpoint/transport.js';
 import { type StartProgress } from './start-watch.js';
 import { canTransition, hasProcess, IllegalTransitionError, transition, type EngineEventType } from './states.js';
 
@@ -69,7 +69,7 @@ export interface LoadOptions {
   engineBin?: string;
 }
 
-export type { ReadyEngine } from './ready-waiters.js';
+export type { Failover, ReadyEngine } from './ready-waiters.js';
 
 const NO_SKIP: ReadonlySet<number> = new Set();
 
@@ -281,7 +281,7 @@ export class Supervisor {
     return {
       gen: r.gen, url: r.url, model: r.model.id, contextWindow: this.contextWindowFor(r.model.id), contextShrunkFrom: this.#settings.shrunkFrom(r.model.id),
       streamsPromptTokens: r.kind.streamsPromptTokens, auth: r.where.auth, overflow: r.kind.overflow,
-      transport: loopbackTransport, label: 'the local engine', failover: null, forwardHeaders: [],
+      transport: loopbackTransport, label: 'the local engine', failover: null, forwardHeaders: [], scrub: (text) => text, canFlipAuth: false,
     };
   }
 

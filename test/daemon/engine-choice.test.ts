@@ -12,7 +12,7 @@ test('an unknown CCLOCAL_ENGINE stops the daemon at start with the kinds it know
   const proc = spawnDaemon(home);
   const [code] = (await once(proc, 'exit')) as [number];
   assert.equal(code, 1);
-  assert.match(proc.output(), /CCLOCAL_ENGINE must be one of vllm-mlx, llama-server, got "ollama"/);
+  assert.match(proc.output(), /CCLOCAL_ENGINE must be one of vllm-mlx, llama-server, remote, got "ollama"/);
 });
 
 test('config.json `engine` is refused unless it names a kind, without echoing a huge value', async (t) => {
@@ -20,7 +20,7 @@ test('config.json `engine` is refused unless it names a kind, without echoing a 
   const proc = spawnDaemon(home);
   const [code] = (await once(proc, 'exit')) as [number];
   assert.equal(code, 1);
-  assert.match(proc.output(), /engine must be one of vllm-mlx, llama-server/);
+  assert.match(proc.output(), /engine must be one of vllm-mlx, llama-server, remote/);
   assert.ok(proc.output().length < 2000, 'the message stays one line');
 });
 
@@ -54,7 +54,7 @@ test('cclocal and cclocald refuse an unknown --engine before touching the daemon
   const home = makeHome(t);
   const a = await runProgram(join(ROOT, 'bin', 'cclocal'), ['--engine', 'ollama', '--server'], { env: home.env, cwd: home.dir });
   assert.equal(a.code, 1);
-  assert.match(a.stderr, /unknown engine "ollama" \(known: vllm-mlx, llama-server\)/);
+  assert.match(a.stderr, /unknown engine "ollama" \(known: vllm-mlx, llama-server, remote\)/);
   const b = await cclocald(home, 'load', 'gemma-light', '--engine', 'ollama');
   assert.equal(b.code, 1);
   assert.match(b.stderr, /unknown engine "ollama"/);

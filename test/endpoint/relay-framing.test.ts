@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { relay, type RelayOutcome } from '../../daemon/endpoint/relay.js';
-import { loopbackTransport } from '../../daemon/remote/transport.js';
+import { loopbackTransport } from '../../daemon/endpoint/transport.js';
 
 const LOCAL = { transport: loopbackTransport, label: 'the local engine', remote: false };
 

@@ -13,7 +13,7 @@ import type { StatusResult } from '../../daemon/protocol/protocol.js';
 import { isAlive, makeHome, startDaemon, statusUntil, type RunningDaemon } from '../helpers/daemon.js';
 import { engineAuth, realLlama } from '../helpers/llama.js';
 import { onCleanup } from '../helpers/temp-home.js';
-import { loopbackTransport } from '../../daemon/remote/transport.js';
+import { loopbackTransport } from '../../daemon/endpoint/transport.js';
 
 const LOCAL = { transport: loopbackTransport, label: 'the local engine', remote: false };
 

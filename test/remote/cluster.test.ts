@@ -95,6 +95,7 @@ test('an upstream that dies mid-answer: the stream ends with an Anthropic error 
   const st = await statusUntil(d, (s) => s.engine.state === 'backoff', 'backoff');
   assert.equal(st.engine.lastCrash?.reason, 'unreachable');
   const waiting = ask(home, {});
+  await statusUntil(d, (s) => s.endpoint.inFlight === 1, 'the request waiting for an upstream');
   await b.restart();
   const served = await waiting;
   assert.equal(served.status, 200, 'served once an upstream came back');

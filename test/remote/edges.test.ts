@@ -164,7 +164,8 @@ test('concurrency follows the engine kind: a remote upstream gets the configured
     if (held.length === 2) for (const f of held.splice(0)) f();
     return true;
   });
-  const home = remoteHome(t, { urls: [front.url], concurrency: 2 });
+  // With one at a time the first would wait for a second that never comes: the wedge watch ends it.
+  const home = remoteHome(t, { urls: [front.url], concurrency: 2 }, { firstEventTimeoutMs: 10_000 });
   const d = await startDaemon(t, home);
   await statusUntil(d, (s) => s.engine.state === 'ready', 'ready');
   const [a, b] = await Promise.all([ask(home, {}), ask(home, {}, { 'x-claude-code-agent-id': 'sub-1' })]);
@@ -177,4 +178,60 @@ test('a config.json remote block that cannot work is refused at start with the k
   assert.equal(r.code, 1);
   assert.match(r.stderr, /config\.json: remote: inference\.example: put the credentials in tokenFile/);
   assert.doesNotMatch(r.stderr, /secret/);
+});
+
+test('an upstream that takes the token only as x-api-key (its /v1/models open to all): the first refusal switches the header, and the client never sees it', { skip }, async (t) => {
+  const dir = tempDir(t);
+  const TOKEN = 'gateway-token-only-as-x-api-key';
+  const up = await llamaUpstream(t, { bin: L!.bin, model: L!.eos });
+  const gateway = await httpFront(t, up.url, (r, res) => {
+    if (r.method !== 'POST' || r.headers['x-api-key'] === TOKEN) return false;
+    res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"type":"authentication_error","message":"x-api-key required"}}');
+    return true;
+  });
+  const tokenFile = join(dir, 'token');
+  writeFileSync(tokenFile, TOKEN, { mode: 0o600 });
+  const home = remoteHome(t, { urls: [gateway.url], tokenFile });
+  const d = await startDaemon(t, home);
+  await statusUntil(d, (s) => s.engine.state === 'ready', 'ready');
+  for (let i = 0; i < 2; i++) {
+    const r = await ask(home, {});
+    assert.equal(r.status, 200, await r.clone().text());
+    await r.arrayBuffer();
+  }
+  const posts = gateway.seen.filter((s) => s.method === 'POST');
+  assert.deepEqual(posts.map((s) => s.headers['x-api-key'] === TOKEN), [false, true, true], 'refused once as Bearer, then x-api-key from then on');
+  assert.equal((await d.rpc.request('status')).endpoint.errors, 0);
+});
+
+test('a gateway that answers 502 for a dead replica before the first token: the request moves to the next upstream', { skip }, async (t) => {
+  const up = await llamaUpstream(t, { bin: L!.bin, model: L!.eos });
+  const broken = await httpFront(t, up.url, (r, res) => {
+    if (r.method !== 'POST') return false;
+    res.writeHead(502, { 'content-type': 'text/html' }).end('<html><body>502 Bad Gateway</body></html>');
+    return true;
+  });
+  const home = remoteHome(t, { urls: [broken.url, up.url] });
+  const d = await startDaemon(t, home);
+  await statusUntil(d, (s) => (s.engine.upstreams ?? []).every((u) => u.healthy), 'both healthy');
+  const r = await ask(home, {});
+  assert.equal(r.status, 200, await r.clone().text());
+  await r.arrayBuffer();
+  assert.equal((await requestLines(d)).at(-1)?.upstream, up.url);
+  assert.equal(broken.seen.filter((s) => s.method === 'POST').length, 1);
+});
+
+test('`--engine remote` with a token file others can read is refused before the warm local model is touched', async (t) => {
+  const dir = tempDir(t);
+  const tokenFile = join(dir, 'token');
+  writeFileSync(tokenFile, 'secret', { mode: 0o644 });
+  chmodSync(tokenFile, 0o644);
+  const home = makeHome(t, { config: { remote: { urls: ['http://127.0.0.1:9'], tokenFile } } });
+  const d = await startDaemon(t, home);
+  await d.rpc.request('load', { model: 'gemma-light' });
+  const r = await cclocald(home, 'load', '--engine', 'remote');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /can be read by others/);
+  const s = await d.rpc.request('status');
+  assert.deepEqual([s.engine.kind, s.engine.state], ['vllm-mlx', 'ready'], 'the local model still serves');
 });

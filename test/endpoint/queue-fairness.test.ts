@@ -1,9 +1,13 @@
-// The request queue in front of an engine (endpoint/queue): turns go round the waiting flows,
-// FIFO within each; a rising limit, a full queue, aborts, timeouts, and depth; and flowOf.
+// The request queue in front of an engine (endpoint/queue): turns go round the waiting sessions,
+// and within each its lanes (main loop, subagents, background), FIFO within a lane; a rising
+// limit, a full queue, aborts, timeouts, and depth; and flowOf.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NEVER } from '../../daemon/durations.js';
-import { flowOf, QueueAbortedError, QueueFullError, QueueTimeoutError, RequestQueue } from '../../daemon/endpoint/queue.js';
+import { flowOf, QueueAbortedError, QueueFullError, QueueTimeoutError, RequestQueue, type Flow } from '../../daemon/endpoint/queue.js';
+
+/** A session's flow (its main lane unless named). */
+const F = (session: string, lane = 'main'): Flow => ({ session, lane });
 
 /** Lets granted waiters' promise callbacks run (no timers). */
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -13,8 +17,8 @@ function harness(concurrency: number | (() => number), maxWaiting = 100) {
   const q = new RequestQueue(concurrency, maxWaiting);
   const granted: string[] = [];
   const releases = new Map<string, () => void>();
-  const join = (name: string, flow = '', signal?: AbortSignal) => {
-    const p = q.acquire(NEVER, signal, flow);
+  const join = (name: string, flow: Flow | string = '', signal?: AbortSignal) => {
+    const p = q.acquire(NEVER, signal, typeof flow === 'string' ? F(flow) : flow);
     p.then((release) => { granted.push(name); releases.set(name, release); }, () => {});
     return p;
   };
@@ -30,9 +34,9 @@ function harness(concurrency: number | (() => number), maxWaiting = 100) {
   return { q, granted, releases, join, drain };
 }
 
-test('B, arriving after three of A, is served second, not fourth (round robin between flows)', async () => {
+test('B, arriving after three of A, is served second, not fourth (round robin between sessions)', async () => {
   const h = harness(1);
-  const hold = await h.q.acquire(NEVER, undefined, 'holder');
+  const hold = await h.q.acquire(NEVER, undefined, F('holder'));
   for (const n of ['a1', 'a2', 'a3']) void h.join(n, 'A');
   void h.join('b1', 'B');
   assert.equal(h.q.depth, 4);
@@ -155,7 +159,7 @@ test('a waiter that waits too long is refused with QueueTimeoutError', async (t)
 
 test('depth and active return to 0 once every request is granted and released', async () => {
   const h = harness(2);
-  const first = [await h.q.acquire(NEVER, undefined, 'A'), await h.q.acquire(NEVER, undefined, 'B')];
+  const first = [await h.q.acquire(NEVER, undefined, F('A')), await h.q.acquire(NEVER, undefined, F('B'))];
   for (let i = 0; i < 6; i++) void h.join(`w${i}`, ['A', 'B', ''][i % 3]);
   assert.equal(h.q.depth, 6);
   for (const r of first) r();
@@ -176,7 +180,7 @@ test('depth and active return to 0 once every request is granted and released', 
   again();
 });
 
-// Known gap (reported, not fixed): an already-aborted signal never fires 'abort'.
+// An already-aborted signal never fires 'abort': checked at once.
 test('a request whose signal is already aborted does not take a place in the queue', async () => {
   const q = new RequestQueue(1, 10);
   await q.acquire(NEVER);
@@ -188,26 +192,50 @@ test('a request whose signal is already aborted does not take a place in the que
   assert.equal(q.depth, 0);
 });
 
-test('flowOf: session and agent ids name a flow; the main loop and each subagent differ', () => {
-  const main = flowOf({ 'x-claude-code-session-id': 's1' });
-  const sub = flowOf({ 'x-claude-code-session-id': 's1', 'x-claude-code-agent-id': 'agent-7' });
-  const other = flowOf({ 'x-claude-code-session-id': 's2' });
-  assert.notEqual(main, '');
-  assert.equal(main, flowOf({ 'x-claude-code-session-id': 's1', 'content-type': 'application/json' }));
-  assert.notEqual(main, sub);
-  assert.notEqual(main, other);
-  assert.notEqual(flowOf({ 'x-claude-code-agent-id': 'agent-7' }), '', 'an agent id alone is a flow');
+test('flowOf: the session id names the session; the main loop, each subagent and background calls are its lanes', () => {
+  const tools = { tools: [{ name: 'Read' }] };
+  const main = flowOf({ 'x-claude-code-session-id': 's1' }, tools);
+  assert.deepEqual(main, { session: 's1', lane: 'main' });
+  assert.deepEqual(flowOf({ 'x-claude-code-session-id': 's1', 'x-claude-code-agent-id': 'agent-7' }, tools), { session: 's1', lane: 'agent:agent-7' });
+  assert.deepEqual(flowOf({ 'x-claude-code-session-id': 's1' }, { messages: [] }), { session: 's1', lane: 'background' }, 'no tools: a title or summary call');
+  assert.deepEqual(flowOf({ 'x-claude-code-session-id': 's2' }, tools).session, 's2');
+  assert.deepEqual(flowOf({}), { session: '', lane: 'main' });
 });
 
-test('flowOf: no headers, or repeated headers, is the shared flow ""', () => {
-  assert.equal(flowOf({}), '');
-  assert.equal(flowOf({ 'x-claude-code-session-id': ['s1', 's2'] }), '');
-  assert.equal(flowOf({ 'x-claude-code-session-id': '' }), '');
+test('a session with many subagents waiting cannot crowd out another session: sessions take turns first', async () => {
+  const h = harness(1);
+  const hold = await h.q.acquire(NEVER);
+  for (const n of ['m1', 'm2']) void h.join(n, F('S1'));
+  for (const n of ['x1', 'x2']) void h.join(n, F('S1', 'agent:x'));
+  for (const n of ['y1', 'y2']) void h.join(n, F('S1', 'agent:y'));
+  void h.join('o1', F('S2'));
+  hold();
+  await settle();
+  await h.drain();
+  assert.deepEqual(h.granted, ['m1', 'o1', 'x1', 'y1', 'm2', 'x2', 'y2']);
+});
+
+test("within a session, its background calls and subagents take turns with the main loop", async () => {
+  const h = harness(1);
+  const hold = await h.q.acquire(NEVER);
+  for (const n of ['a1', 'a2', 'a3']) void h.join(n, F('S', 'agent:a'));
+  void h.join('main1', F('S'));
+  void h.join('bg1', F('S', 'background'));
+  hold();
+  await settle();
+  await h.drain();
+  assert.deepEqual(h.granted, ['a1', 'main1', 'bg1', 'a2', 'a3']);
+});
+
+test('flowOf: no headers, or repeated headers, is the shared session ""', () => {
+  assert.equal(flowOf({}).session, '');
+  assert.equal(flowOf({ 'x-claude-code-session-id': ['s1', 's2'] }).session, '');
+  assert.equal(flowOf({ 'x-claude-code-session-id': '' }).session, '');
 });
 
 test('flowOf cuts an id at 200 characters', () => {
   const long = 'x'.repeat(5000);
   const f = flowOf({ 'x-claude-code-session-id': long, 'x-claude-code-agent-id': long });
-  assert.equal(f, `${'x'.repeat(200)}\u0000${'x'.repeat(200)}`);
-  assert.equal(flowOf({ 'x-claude-code-session-id': long }), flowOf({ 'x-claude-code-session-id': `${long}-different-tail` }));
+  assert.deepEqual(f, { session: 'x'.repeat(200), lane: `agent:${'x'.repeat(200)}` });
+  assert.deepEqual(flowOf({ 'x-claude-code-session-id': long }), flowOf({ 'x-claude-code-session-id': `${long}-different-tail` }));
 });
