@@ -103,6 +103,12 @@ class Relay {
   #onWedged(ms: number, what: string): void {
     if (this.#phase === 'settled' || this.#phase === 'ending') return;
     const detail = `no ${what} from the engine for ${Math.round(ms / 1000)} s (heartbeats do not count)`;
+    // A remote upstream that has sent nothing generated: another one can take the request.
+    if (this.req.remote && !this.#answered) {
+      this.#upstream?.destroy();
+      this.#finish({ kind: 'retryable', why: `it stopped generating: ${detail}` });
+      return;
+    }
     // Whether it is restarted is the restart policy's to say (it may give up): not said here.
     const then = this.req.remote ? 'cclocald marks it unhealthy and probes it again' : 'cclocald takes it for a crash';
     const message = `${this.req.label} stopped generating (${detail}); ${then} (see \`cclocald status\`)`;

@@ -56,6 +56,8 @@ export class RemoteEngine {
   #transport: Transport | null = null;
   /** Set by setContext or a load's window; else the configured or reported one. */
   #contextWindow: number | null = null;
+  /** The model the upstreams listed first, when none was asked: kept while they are down. */
+  #discovered: string | null = null;
   #error: EngineError | null = null;
   #lastCrash: LastCrash | null = null;
   #epoch = 0;
@@ -75,7 +77,8 @@ export class RemoteEngine {
   get #model(): string | null {
     if (this.#p?.asked) return this.#p.asked;
     for (const u of this.#ups) if (u.healthy && u.models?.[0]) return u.models[0].id;
-    return null;
+    // With every upstream down, the one discovered last is still the one in use.
+    return this.#discovered;
   }
 
   get contextWindow(): number {
@@ -108,6 +111,7 @@ export class RemoteEngine {
     this.#waiters.rejectLoads(cancelled(`replaced by another load${p.asked ? ` (${p.asked})` : ''}`));
     this.#stopWatching({ keepTransport: cur !== null && p.ca === cur.ca });
     this.#contextWindow = p.contextWindow ?? (cur && p.asked === cur.asked ? this.#contextWindow : null);
+    if (!cur || p.asked !== cur.asked) this.#discovered = null;
     this.#p = p;
     this.#loaded = true;
     this.#error = null;
@@ -135,6 +139,7 @@ export class RemoteEngine {
     this.#stopWatching({ keepTransport: false });
     this.#loaded = false;
     this.#p = null;
+    this.#discovered = null;
     this.#error = null;
     this.#set('stopped');
     this.#waiters.rejectAll(cancelled('the model was unloaded'), nothingLoaded());
@@ -194,7 +199,7 @@ export class RemoteEngine {
     }
     if (!this.#current(epoch)) return; // unloaded or loaded again meanwhile
     this.#probing.delete(u);
-    if (!r.ok) r = { ...r, error: this.scrub(r.error) };
+    r = r.ok ? { ...r, busy: r.busy && this.scrub(r.busy) } : { ...r, error: this.scrub(r.error) };
     const { became } = afterProbe(u, r, p.asked, this.#now(), this.d.nextGen);
     this.#after(u, became);
     this.#schedule(u, epoch);
@@ -274,6 +279,7 @@ export class RemoteEngine {
   }
 
   #serving(first: Upstream): void {
+    if (!this.#p?.asked) this.#discovered = first.models?.[0]?.id ?? this.#discovered;
     if (this.#state !== 'ready') this.d.log.info({ model: this.#model, upstream: first.url, contextWindow: this.contextWindow }, 'engine ready');
     this.#error = null;
     this.#set('ready');

@@ -235,3 +235,19 @@ test('`--engine remote` with a token file others can read is refused before the 
   const s = await d.rpc.request('status');
   assert.deepEqual([s.engine.kind, s.engine.state], ['vllm-mlx', 'ready'], 'the local model still serves');
 });
+
+test('an upstream that takes a request and never answers it: after firstEventTimeoutMs the request moves to the next upstream', { skip }, async (t) => {
+  const up = await llamaUpstream(t, { bin: L!.bin, model: L!.eos });
+  const silent = await httpFront(t, up.url, (r) => r.method === 'POST'); // takes it, says nothing
+  const home = remoteHome(t, { urls: [silent.url, up.url] }, { firstEventTimeoutMs: 1000 });
+  const d = await startDaemon(t, home);
+  await statusUntil(d, (s) => (s.engine.upstreams ?? []).every((u) => u.healthy), 'both healthy');
+  const r = await ask(home, { stream: true });
+  assert.equal(r.status, 200);
+  const text = await r.text();
+  assert.match(text, /event: message_stop/);
+  assert.doesNotMatch(text, /event: error/);
+  assert.equal((await requestLines(d)).at(-1)?.upstream, up.url);
+  const down = await d.events.next((e) => e.type === 'upstream' && e.url === silent.url && !e.healthy, 'the silent upstream marked unhealthy');
+  assert.match((down as { lastError: string }).lastError, /stopped generating: no generated event from the engine for 1 s/);
+});
