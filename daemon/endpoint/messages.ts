@@ -163,8 +163,8 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
         break;
       }
       if (step.report) d.reportFailed(engine.gen, step.report);
-      if (step.flipAuth && !d.flipAuth(engine.gen)) step.skip = true;
-      if (step.skip) skip.add(engine.gen);
+      if (step.flipAuth && !d.flipAuth(engine.gen)) step.leaveOut = true;
+      if (step.leaveOut) skip.add(engine.gen);
       if (step.waitMs > 0) await delay(step.waitMs, undefined, { signal: cut }).catch(() => { throw new QueueAbortedError('the client went away'); });
       if (step.clearSkip) skip.clear();
       d.stats.retries++;

@@ -47,7 +47,7 @@ export type RetryStep =
   | {
     kind: 'again';
     /** Leave this run or upstream spell out of the next pick. */
-    skip: boolean;
+    leaveOut: boolean;
     /** Tell the remote engine the upstream failed (it is marked unhealthy and probed). */
     report: string | null;
     /** Switch the upstream to its other auth header first. */
@@ -58,7 +58,7 @@ export type RetryStep =
   }
   | { kind: 'give-up'; status: number; type: AnthropicErrorType; message: string; retryAfterS: number | null; noRetry: boolean };
 
-const again = (o: Partial<Extract<RetryStep, { kind: 'again' }>> = {}): RetryStep => ({ kind: 'again', skip: false, report: null, flipAuth: false, waitMs: 0, clearSkip: false, ...o });
+const again = (o: Partial<Extract<RetryStep, { kind: 'again' }>> = {}): RetryStep => ({ kind: 'again', leaveOut: false, report: null, flipAuth: false, waitMs: 0, clearSkip: false, ...o });
 
 export function nextStep(o: RelayOutcome, c: RetryContext, s: RetryState): RetryStep {
   switch (o.kind) {
@@ -74,17 +74,17 @@ function unreachable(why: string, stale: boolean, c: RetryContext, s: RetryState
   if (stale && !s.staleRetried) { s.staleRetried = true; return again(); }
   s.unreachable++;
   if (c.failover) {
-    if (s.unreachable < c.failover.maxAttempts) return again({ skip: true, report: why });
+    if (s.unreachable < c.failover.maxAttempts) return again({ leaveOut: true, report: why });
     return { kind: 'give-up', status: 529, type: 'overloaded_error', message: `no remote upstream could answer (last: ${why}); retry shortly`, retryAfterS: null, noRetry: false };
   }
   // A local engine: once more, on the next run if this one ended (a crash, a swap), else on the same.
-  if (s.unreachable === 1) return again({ skip: c.ended !== null });
+  if (s.unreachable === 1) return again({ leaveOut: c.ended !== null });
   return { kind: 'give-up', status: 529, type: 'overloaded_error', message: `the local engine failed twice before answering (${c.ended?.why ?? why}); retry shortly`, retryAfterS: null, noRetry: false };
 }
 
 function overloaded(o: Extract<RelayOutcome, { kind: 'overloaded' }>, c: RetryContext, s: RetryState): RetryStep {
   s.overloadUntil ??= c.now + (c.failover?.overloadRetryMs ?? 0);
-  if (c.anotherReady) return again({ skip: true });
+  if (c.anotherReady) return again({ leaveOut: true });
   const left = s.overloadUntil - c.now;
   // Its retry-after, but never less than the backoff: a "retry-after: 0" is not a licence to storm.
   const wait = Math.max(o.retryAfterMs ?? 0, s.overloadWait);
@@ -92,7 +92,7 @@ function overloaded(o: Extract<RelayOutcome, { kind: 'overloaded' }>, c: RetryCo
     return { kind: 'give-up', status: 529, type: 'overloaded_error', message: `the remote upstreams are overloaded (${o.why}); retry shortly`, retryAfterS: Math.max(1, Math.ceil(wait / 1000)), noRetry: false };
   }
   s.overloadWait = Math.min(s.overloadWait * 2, OVERLOAD_MAX_WAIT_MS);
-  return again({ skip: true, waitMs: Math.min(wait, left), clearSkip: true });
+  return again({ leaveOut: true, waitMs: Math.min(wait, left), clearSkip: true });
 }
 
 function auth(message: string, c: RetryContext, s: RetryState): RetryStep {

@@ -18,7 +18,7 @@ const retryable = (why = 'connection refused', stale?: boolean): RelayOutcome =>
 const overloaded = (retryAfterMs: number | null = null, why = '/v1/messages answered 529'): RelayOutcome => ({ kind: 'overloaded', status: 529, retryAfterMs, why });
 const authRefused = (message = 'refused the token (401); check remote.tokenFile'): RelayOutcome => ({ kind: 'auth', status: 401, message });
 
-const again = (o: Partial<Extract<RetryStep, { kind: 'again' }>> = {}): RetryStep => ({ kind: 'again', skip: false, report: null, flipAuth: false, waitMs: 0, clearSkip: false, ...o });
+const again = (o: Partial<Extract<RetryStep, { kind: 'again' }>> = {}): RetryStep => ({ kind: 'again', leaveOut: false, report: null, flipAuth: false, waitMs: 0, clearSkip: false, ...o });
 
 function giveUp(step: RetryStep): Extract<RetryStep, { kind: 'give-up' }> {
   assert.equal(step.kind, 'give-up', `expected a give-up, got ${JSON.stringify(step)}`);
@@ -58,7 +58,7 @@ describe('the local engine died before answering', () => {
   });
 
   test('its run ended (a crash): once more, leaving the dead run out of the pick', () => {
-    assert.deepEqual(nextStep(retryable(), local({ ended: { crashed: true, why: 'it crashed (SIGKILL)' } }), freshRetryState()), again({ skip: true }));
+    assert.deepEqual(nextStep(retryable(), local({ ended: { crashed: true, why: 'it crashed (SIGKILL)' } }), freshRetryState()), again({ leaveOut: true }));
   });
 
   test('a second failure gives up with 529 "the local engine failed twice", naming why the run ended', () => {
@@ -85,8 +85,8 @@ describe('a remote upstream could not be reached', () => {
   test('each try goes elsewhere and reports the upstream, until failover.maxAttempts → 529', () => {
     const s = freshRetryState();
     const c = remote();
-    assert.deepEqual(nextStep(retryable('connect ECONNREFUSED'), c, s), again({ skip: true, report: 'connect ECONNREFUSED' }));
-    assert.deepEqual(nextStep(retryable('502 from the gateway'), c, s), again({ skip: true, report: '502 from the gateway' }));
+    assert.deepEqual(nextStep(retryable('connect ECONNREFUSED'), c, s), again({ leaveOut: true, report: 'connect ECONNREFUSED' }));
+    assert.deepEqual(nextStep(retryable('502 from the gateway'), c, s), again({ leaveOut: true, report: '502 from the gateway' }));
     const g = giveUp(nextStep(retryable('504 from the gateway'), c, s));
     assert.equal(g.status, 529);
     assert.equal(g.type, 'overloaded_error');
@@ -106,20 +106,20 @@ describe('a remote upstream could not be reached', () => {
     assert.deepEqual(nextStep(retryable('socket hang up', true), c, s), again());
     assert.equal(s.unreachable, 0, 'the free retry is not counted');
     // A second stale socket is counted like any other failure.
-    assert.deepEqual(nextStep(retryable('socket hang up', true), c, s), again({ skip: true, report: 'socket hang up' }));
+    assert.deepEqual(nextStep(retryable('socket hang up', true), c, s), again({ leaveOut: true, report: 'socket hang up' }));
     assert.equal(s.unreachable, 1);
-    assert.deepEqual(nextStep(retryable('ECONNRESET'), c, s), again({ skip: true, report: 'ECONNRESET' }));
+    assert.deepEqual(nextStep(retryable('ECONNRESET'), c, s), again({ leaveOut: true, report: 'ECONNRESET' }));
     assert.equal(giveUp(nextStep(retryable('ECONNRESET'), c, s)).status, 529, 'the free retry did not extend maxAttempts');
   });
 });
 
 describe('a remote upstream refused for load', () => {
   test('another upstream ready: tried at once, the refusing one skipped', () => {
-    assert.deepEqual(nextStep(overloaded(5000), remote({ anotherReady: true }), freshRetryState()), again({ skip: true }));
+    assert.deepEqual(nextStep(overloaded(5000), remote({ anotherReady: true }), freshRetryState()), again({ leaveOut: true }));
   });
 
   test('none ready: waits for its retry-after, then every upstream may be asked again', () => {
-    assert.deepEqual(nextStep(overloaded(2000), remote(), freshRetryState()), again({ skip: true, waitMs: 2000, clearSkip: true }));
+    assert.deepEqual(nextStep(overloaded(2000), remote(), freshRetryState()), again({ leaveOut: true, waitMs: 2000, clearSkip: true }));
   });
 
   test('a retry-after shorter than the backoff waits the backoff', () => {
