@@ -17,6 +17,7 @@ import { shapeForEngine } from './request-rewrite.js';
 import { freshRetryState, nextStep } from './retry-policy.js';
 import type { newStats } from './stats.js';
 import type { BodyParts, TokenBounds } from './token-bound.js';
+import type { RequestRecord } from './request-record.js';
 
 export interface MessagesDeps {
   /** The ready engine outside `skip` (runs or upstream spells this request saw fail); gives up
@@ -43,6 +44,8 @@ export interface MessagesDeps {
   /** A streamed request that waits gets a `ping` event this often (keep-alive.ts). */
   pingIntervalMs: number;
   stats: ReturnType<typeof newStats>;
+  /** Every finished request, for the metrics, `status` and the status page. */
+  onRecord?(record: RequestRecord): void;
   log: Logger;
 }
 
@@ -105,6 +108,7 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
   let upstream: string | null = null;
   let queueWaitMs = 0;
   let status = 200;
+  let tooLong = false;
   try {
     const deadline = started + d.queueTimeoutMs;
     release = await d.queue.acquire(d.queueTimeoutMs, cut, flowOf(req.headers, body));
@@ -121,6 +125,7 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
       const guard = await guardWindow(d, engine, body, text, cut);
       if (guard.over !== null) {
         d.stats.rejectedTooLong++;
+        tooLong = true;
         status = 400;
         // An SSE error event when pings have already begun the stream (Claude Code then asks
         // again without streaming, and gets the plain 400).
@@ -149,7 +154,7 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
           return over && { tokens: over.tokens, max: Math.min(over.max, engine.contextWindow), note: shrunkWindowNote(engine) };
         },
       }, res, gone.signal);
-      if (outcome.kind === 'done' && outcome.tooLong) d.stats.rejectedTooLong++;
+      if (outcome.kind === 'done' && outcome.tooLong) { d.stats.rejectedTooLong++; tooLong = true; }
       if (outcome.kind === 'wedged') { d.stats.wedged++; d.reportWedged(engine.gen, outcome.detail); }
       const step = nextStep(outcome, {
         failover: engine.failover, label: engine.label, now: Date.now(), canFlipAuth: engine.canFlipAuth,
@@ -189,6 +194,12 @@ export async function handleMessages(d: MessagesDeps, req: IncomingMessage, res:
     release?.();
     if (status >= 400 && status !== 499) d.stats.errors++;
     const o = outcome && 'firstEventAt' in outcome ? outcome : null;
+    const header = (h: string) => { const v = req.headers[h]; return typeof v === 'string' && v ? v.slice(0, 200) : null; };
+    d.onRecord?.({
+      at: started, session: header('x-claude-code-session-id'), agent: header('x-claude-code-agent-id'), model: served, upstream, stream, status,
+      outcome: outcome?.kind ?? null, queueWaitMs, ttftMs: o?.firstEventAt ? o.firstEventAt - started : null, durationMs: Date.now() - started,
+      events: o?.events ?? 0, outputTokens: o?.kind === 'done' ? (o.outputTokens ?? null) : null, tooLong,
+    });
     d.log.info({
       trigger: 'http', requested, model: served, ...(upstream ? { upstream } : {}), stream, status, queueWaitMs,
       ttfbMs: o?.firstEventAt ? o.firstEventAt - started : null, durationMs: Date.now() - started,

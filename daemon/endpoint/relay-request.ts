@@ -12,7 +12,8 @@ export interface RelayTimeouts {
 }
 
 export type RelayOutcome =
-  | { kind: 'done'; status: number; events: number; firstEventAt: number | null; tooLong?: boolean; engineError?: boolean }
+  /** `outputTokens`: the answer's own usage figure, when it gave one. */
+  | { kind: 'done'; status: number; events: number; firstEventAt: number | null; tooLong?: boolean; engineError?: boolean; outputTokens?: number | null }
   /** The engine went away before anything generated reached the client: safe to try again.
    *  `stale`: on a kept-alive connection the server had closed (a remote's; the next is fresh). */
   | { kind: 'retryable'; why: string; stale?: boolean }
