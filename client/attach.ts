@@ -1,25 +1,21 @@
 // Runs Claude Code against the daemon's endpoint with the seed's environment and flags, and
 // behaves like `claude` run directly: same terminal, Ctrl-C reaches claude, its exit status is ours.
-import { spawn } from 'node:child_process';
-import { accessSync, constants, statSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
-import { delimiter, join } from 'node:path';
 import { attachPlan, shQuote, type AttachPlan } from '../common/attach-env.js';
+import { CLAUDE_INSTALL_HINT, locateClaude } from '../common/claude-bin.js';
+import { connectDaemon, type DaemonClient } from '../daemon/protocol/connect.js';
 import { packageFile } from '../daemon/protocol/paths.js';
+import type { StatusResult } from '../daemon/protocol/protocol.js';
 import { ClientError } from './ensure-daemon.js';
 
-export const CLAUDE_INSTALL_HINT = 'install it with: npm install -g @anthropic-ai/claude-code (https://docs.anthropic.com/en/docs/claude-code)';
+export { CLAUDE_INSTALL_HINT };
 
 /** CCLOCAL_CLAUDE_BIN, else `claude` on PATH. */
 export function findClaude(env: NodeJS.ProcessEnv): string {
-  const wanted = env.CCLOCAL_CLAUDE_BIN || 'claude';
-  const candidates = wanted.includes('/') ? [wanted] : (env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, wanted));
-  for (const c of candidates) {
-    try {
-      if (statSync(c).isFile()) { accessSync(c, constants.X_OK); return c; }
-    } catch { /* next */ }
-  }
-  throw new ClientError(`Claude Code CLI not found (${wanted})`, CLAUDE_INSTALL_HINT);
+  const c = locateClaude(env);
+  if (c.found) return c.bin;
+  throw new ClientError(`Claude Code CLI not found (${c.wanted})`, CLAUDE_INSTALL_HINT);
 }
 
 export function planFor(endpointUrl: string, model: string, contextWindow: number, outTokens: number): AttachPlan {
@@ -72,4 +68,99 @@ export function exitLikeClaude(exit: ClaudeExit): number {
   try { process.kill(process.pid, exit.signal); } catch { /* not a signal we may raise */ }
   // Still here (a signal this process ignores, e.g. SIGINT under a shell's job control): 128 + n.
   return 128 + (osConstants.signals[exit.signal] ?? 1);
+}
+
+/** Claude Code's own options (2.1.332's `claude --help`). Given to cclocal without `--`, they get
+ *  the hint below, even where commander would suggest a cclocal option that looks alike
+ *  (`--safe-mode` is not `--safe`). */
+const CLAUDE_OPTIONS = new Set([
+  '-p', '--print', '-c', '--continue', '-r', '--resume', '-d', '--debug', '-n', '--name', '-w', '--worktree', '-v',
+  '--add-dir', '--agent', '--agents', '--allow-dangerously-skip-permissions', '--allowedTools', '--allowed-tools',
+  '--append-system-prompt', '--bare', '--betas', '--dangerously-skip-permissions', '--debug-file', '--disallowedTools',
+  '--disallowed-tools', '--effort', '--fallback-model', '--fork-session', '--ide', '--include-partial-messages',
+  '--input-format', '--json-schema', '--max-budget-usd', '--mcp-config', '--no-session-persistence', '--output-format',
+  '--permission-mode', '--permission-prompt-tool', '--plugin-dir', '--replay-user-messages', '--safe-mode',
+  '--session-id', '--setting-sources', '--settings', '--strict-mcp-config', '--system-prompt', '--tools', '--verbose',
+]);
+
+export function isClaudeOption(arg: string): boolean {
+  return CLAUDE_OPTIONS.has(arg.split('=')[0]!);
+}
+
+/** A word as a person would type it in a shell: quoted only when it must be. */
+function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : shQuote(s);
+}
+
+/**
+ * The command that was meant: cclocal's own options (and their values) before `--`, everything
+ * else after it, in order, followed by what already came after a `--`.
+ */
+export function withClaudeArgsAfterDashes(ours: readonly string[], claudeArgs: readonly string[], ourOption: (name: string) => { takesValue: boolean } | null): string {
+  const keep: string[] = [];
+  const theirs: string[] = [];
+  for (let i = 0; i < ours.length; i++) {
+    const a = ours[i]!;
+    const o = a.startsWith('-') ? ourOption(a.startsWith('--') ? a.split('=')[0]! : a) : null;
+    if (!o) { theirs.push(a); continue; }
+    keep.push(a);
+    if (o.takesValue && !a.includes('=') && i + 1 < ours.length) keep.push(ours[++i]!);
+  }
+  return ['cclocal', ...keep, '--', ...theirs, ...claudeArgs].map(shellWord).join(' ');
+}
+
+const GiB = 1024 ** 3;
+
+/** A process's resident memory in bytes: `ps -o rss=` (KiB on macOS and on Linux), or null. */
+export function residentBytes(pid: number, timeoutMs = 1000): Promise<number | null> {
+  return new Promise((resolve) => {
+    try {
+      execFile('ps', ['-o', 'rss=', '-p', String(pid)], { timeout: timeoutMs, killSignal: 'SIGKILL', encoding: 'utf8' }, (err, stdout) => {
+        const kib = Number(stdout.trim());
+        resolve(!err && Number.isFinite(kib) && kib > 0 ? kib * 1024 : null);
+      });
+    } catch {
+      resolve(null);
+    }
+  });
+}
+
+function memoryText(gb: number): string {
+  return gb >= 1 ? `${gb.toFixed(1)} GB` : `${Math.max(1, Math.round(gb * 1024))} MB`;
+}
+
+/**
+ * What is said once Claude Code exits: the model stays loaded (by design), what it holds, and how
+ * to free it. The engine's own figure where it reports one (vllm-mlx's active Metal memory), else
+ * the engine process's resident memory, else none. Nothing for a remote engine (no memory here
+ * holds it) or an engine that is not ready.
+ */
+export function warmNote(engine: StatusResult['engine'], rssBytes: number | null): string | null {
+  if (engine.kind === 'remote' || engine.state !== 'ready' || !engine.model) return null;
+  const gb = engine.memory?.activeGB || (rssBytes ? rssBytes / GiB : null);
+  return `cclocald keeps ${engine.model} warm${gb ? ` (${memoryText(gb)})` : ''}; free it with: cclocald unload`;
+}
+
+/** warmNote as the daemon has it now, on a fresh connection (the one of the attach was closed
+ *  before claude ran); null when the daemon does not answer in time. */
+export async function warmNoteNow(socket: string, timeoutMs = 2000): Promise<string | null> {
+  let client: DaemonClient | undefined;
+  let done = false;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((resolve) => { timer = setTimeout(() => resolve(null), timeoutMs); });
+  const ask = (async () => {
+    const c = await connectDaemon(socket);
+    if (done) { c.close(); return null; }
+    client = c;
+    const { engine } = await c.request('status');
+    const rss = engine.memory?.activeGB || engine.kind === 'remote' || !engine.pid ? null : await residentBytes(engine.pid);
+    return warmNote(engine, rss);
+  })().catch(() => null);
+  try {
+    return await Promise.race([ask, late]);
+  } finally {
+    done = true;
+    clearTimeout(timer);
+    client?.close();
+  }
 }

@@ -8,7 +8,8 @@ import { connectDaemon, DaemonUnavailableError, type DaemonClient } from '../dae
 import type { LoadResult, StatusResult } from '../daemon/protocol/protocol.js';
 import { upstreamLines } from '../common/upstream-lines.js';
 import { homeDir, homePaths } from '../daemon/protocol/paths.js';
-import { connectCommand, exitLikeClaude, findClaude, planFor, runClaude } from './attach.js';
+import { packageVersion, daemonVersionLines } from '../common/version.js';
+import { connectCommand, exitLikeClaude, findClaude, isClaudeOption, planFor, runClaude, warmNoteNow, withClaudeArgsAfterDashes } from './attach.js';
 import { manageCache, printList } from './cache-screens.js';
 import { ClientError, ensureDaemon } from './ensure-daemon.js';
 import { hubCacheDir } from './hf-cache.js';
@@ -23,7 +24,7 @@ function positiveInt(v: string): number {
   return n;
 }
 
-interface Opts { model?: string; engine?: string; list?: boolean; rm?: boolean; server?: boolean; outTokens: number; safe?: boolean; memCheck: boolean }
+interface Opts { model?: string; engine?: string; list?: boolean; rm?: boolean; server?: boolean; outTokens: number; safe?: boolean; memCheck: boolean; version?: boolean }
 
 function program(): Command {
   const p = new Command('cclocal')
@@ -39,7 +40,8 @@ function program(): Command {
     .option('--server', 'make sure the model is loaded, print the connect command, and return')
     .option('--out-tokens <n>', 'max output tokens Claude Code requests', positiveInt, DEFAULT_OUT_TOKENS)
     .option('--safe', 'always show the memory-safeguard menu')
-    .option('--no-mem-check', 'skip the GPU-headroom preflight');
+    .option('--no-mem-check', 'skip the GPU-headroom preflight')
+    .option('-V, --version', 'print the version, and the Claude Code and engine this machine has');
   return p;
 }
 
@@ -50,12 +52,24 @@ async function main(argv: string[]): Promise<number> {
   const ours = split === -1 ? argv : argv.slice(0, split);
   const claudeArgs = split === -1 ? [] : argv.slice(split + 1);
   const cmd = program();
-  cmd.exitOverride();
+  // commander's error text is held back: an argument meant for claude gets a message of ours.
+  let parseError = '';
+  cmd.exitOverride().configureOutput({ writeErr: (s) => { parseError += s; } });
   try { cmd.parse(ours, { from: 'user' }); } catch (err) {
-    const code = (err as { exitCode?: number }).exitCode ?? 1;
-    return code;
+    const misplaced = claudeArgument(cmd, err as { code?: string; message?: string });
+    if (misplaced) {
+      const ourOption = (name: string) => {
+        const o = cmd.options.find((x) => x.short === name || x.long === name);
+        return o ? { takesValue: o.required || o.optional } : null;
+      };
+      say(`cclocal: ${misplaced}\n  hint: arguments for claude go after --: ${withClaudeArgsAfterDashes(ours, claudeArgs, ourOption)}`);
+      return 1;
+    }
+    process.stderr.write(parseError);
+    return (err as { exitCode?: number }).exitCode ?? 1;
   }
   const opts = cmd.opts<Opts>();
+  if (opts.version) return printVersions();
   const env = process.env;
   const hub = hubCacheDir(env);
   const paths = homePaths(homeDir(env));
@@ -86,7 +100,7 @@ async function main(argv: string[]): Promise<number> {
   const { client, status } = await ensureDaemon(paths, say);
   try {
     const kind = askedEngine ?? status.engine.kind;
-    if (kind === 'remote') return await attachRemote(client, status, { wanted, opts, claudeBin, claudeArgs, env });
+    if (kind === 'remote') return await attachRemote(client, status, { wanted, opts, claudeBin, claudeArgs, env, socket: paths.socket });
     if (!wanted && interactive && argv.length === 0) {
       const pick = await chooseModel(client, status, hub, askedEngine);
       if (!pick) { say('Bye.'); return 0; }
@@ -106,13 +120,13 @@ async function main(argv: string[]): Promise<number> {
     }
     if (!warm) say(`Loading ${id} on ${kind}...`);
     const loaded = await loadModel(client, loadRequest({ model: ref, contextWindow, engineFlag: kind, env, cwd: process.cwd() }), process.stderr.isTTY === true);
-    return await attach(client, loaded, { opts, claudeBin, claudeArgs, env });
+    return await attach(client, loaded, { opts, claudeBin, claudeArgs, env, socket: paths.socket });
   } finally {
     client.close();
   }
 }
 
-interface AttachInput { opts: Opts; claudeBin: string | null; claudeArgs: string[]; env: NodeJS.ProcessEnv }
+interface AttachInput { opts: Opts; claudeBin: string | null; claudeArgs: string[]; env: NodeJS.ProcessEnv; socket: string }
 
 /** The model is loaded: print the connect command (--server), or run Claude Code on it. */
 async function attach(client: DaemonClient, loaded: LoadResult, a: AttachInput): Promise<number> {
@@ -125,7 +139,42 @@ async function attach(client: DaemonClient, loaded: LoadResult, a: AttachInput):
     return 0;
   }
   client.close();
-  return exitLikeClaude(await runClaude(a.claudeBin!, plan, a.claudeArgs, a.env));
+  const exit = await runClaude(a.claudeBin!, plan, a.claudeArgs, a.env);
+  // After a session a person ran at a terminal: the model stays loaded, what it holds, how to free
+  // it. On stderr, and never after a script's run (no terminal on stdin), whose output stays as
+  // claude left it. A remote engine holds nothing here.
+  if (process.stdin.isTTY === true && loaded.kind !== 'remote') {
+    const note = await warmNoteNow(a.socket);
+    if (note) say(note);
+  }
+  return exitLikeClaude(exit);
+}
+
+/** What commander refused, when it looks meant for claude: one of Claude Code's options, an
+ *  option commander has no near cclocal option for, or a prompt. Null: commander's own message. */
+function claudeArgument(cmd: Command, err: { code?: string; message?: string }): string | null {
+  const message = err.message ?? '';
+  if (err.code === 'commander.unknownOption') {
+    const flag = /unknown option '([^']+)'/.exec(message)?.[1];
+    // Only one of claude's own: any other unknown flag is a cclocal typo (commander says so, with --help).
+    if (!flag || !isClaudeOption(flag)) return null;
+    return `unknown option '${flag}'`;
+  }
+  if (err.code === 'commander.excessArguments') {
+    const first = cmd.args.find((a) => !a.startsWith('-'));
+    return first === undefined ? null : `unexpected argument '${first}' (cclocal takes no prompt of its own)`;
+  }
+  return null;
+}
+
+/** `cclocal --version`: this version, then what `cclocald --version` finds (Claude Code, the
+ *  engine, the daemon running), which needs no daemon. */
+async function printVersions(): Promise<number> {
+  const version = packageVersion();
+  const r = await daemonVersionLines(process.env);
+  const lines = 'lines' in r ? r.lines.filter((l, i) => !(i === 0 && l === `cclocald ${version}`)) : [`cclocald --version: ${r.problem}`];
+  process.stdout.write(`cclocal ${version}\n${lines.join('\n')}\n`);
+  return 0;
 }
 
 /** A remote engine: nothing to download or load and no memory to check; the upstreams are shown

@@ -7,9 +7,22 @@ import { writeFileAtomic } from '../common/atomic-write.js';
 
 export const WIRED_LIMIT_FILE = 'wired-limit.json';
 
+/** iogpu.wired_limit_mb now (0: macOS's default cap), or null where this machine has no such
+ *  setting: Linux (sysctl has no iogpu), an Intel Mac, an older macOS. */
+export function currentWiredLimit(): number | null {
+  const r = spawnSync('sysctl', ['-n', 'iogpu.wired_limit_mb'], { encoding: 'utf8', timeout: 2000 });
+  if (r.status !== 0) return null;
+  const n = Number(r.stdout.trim());
+  return Number.isFinite(n) && n >= 0 ? n : null;
+}
+
 export async function raiseWiredLimit(targetMb: number, homeDir: string, say: (s: string) => void): Promise<boolean> {
-  const current = spawnSync('sysctl', ['-n', 'iogpu.wired_limit_mb'], { encoding: 'utf8' });
-  const orig = current.status === 0 ? Number(current.stdout.trim()) || 0 : 0;
+  const orig = currentWiredLimit();
+  // Never a sudo prompt for a setting that is not there (it could only end in "Could not set it").
+  if (orig === null) {
+    say('  iogpu.wired_limit_mb is not a setting on this machine (macOS on Apple Silicon only) — continuing without the bump.');
+    return false;
+  }
   say(`  Raising Metal GPU wired limit to ${targetMb}MB (sudo — may prompt)...`);
   const r = spawnSync('sudo', ['sysctl', `iogpu.wired_limit_mb=${targetMb}`], { stdio: ['inherit', 'ignore', 'inherit'] });
   if (r.status !== 0) {

@@ -6,7 +6,7 @@ import { installCommand, uninstallCommand } from './cli/service-cmd.js';
 import { loadCommand, unloadCommand } from './cli/model-cmd.js';
 import { statusCommand } from './cli/status-cmd.js';
 import { runDaemon } from './run.js';
-import { VERSION } from './version.js';
+import { versionCommand } from './version.js';
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -16,7 +16,8 @@ function positiveInt(v: string): number {
 
 const program = new Command('cclocald')
   .description('the cclocal daemon: keeps a local model warm in vllm-mlx and supervises it')
-  .version(VERSION)
+  // Not commander's .version(): that prints one string at once, this asks Claude Code and the engine.
+  .option('-V, --version', 'print the version, and the Claude Code and engine this machine has (no daemon needed)')
   .showHelpAfterError();
 
 const exitWith = (p: Promise<number>) => p.then((code) => { process.exitCode = code; });
@@ -48,9 +49,12 @@ program.command('uninstall').description('stop the daemon and remove the login s
   .option('--dry-run', 'print what would be removed and run, and do nothing')
   .addOption(platformOption())
   .action((o: { dryRun?: boolean; platform?: 'darwin' | 'linux' }) => exitWith(uninstallCommand(o, stopViaSocket)));
-program.command('logs').description("print the daemon's log, or the engine's")
+program.command('logs').description("print the daemon's log, or the engine's; readable lines on a terminal, JSON lines when piped")
   .option('-f, --follow', 'keep printing as the log grows')
-  .option('--engine', "the engine's log (logs/engine.log) instead of the daemon's")
-  .action((o: { follow?: boolean; engine?: boolean }) => exitWith(logsCommand(o)));
+  .option('--engine', "the engine's log (logs/engine.log, plain text) instead of the daemon's")
+  .option('--json', "the daemon's log as its JSON lines, even on a terminal")
+  .action((o: { follow?: boolean; engine?: boolean; json?: boolean }) => exitWith(logsCommand(o)));
 
-await program.parseAsync(process.argv);
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) await exitWith(versionCommand());
+else await program.parseAsync(process.argv);

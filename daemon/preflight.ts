@@ -22,6 +22,9 @@ export interface PreflightInputs {
    *  which would halve the remembered window again at each load). */
   defaultContextWindow: number;
   contextFloor: number;
+  /** The daemon's platform (config.json `platform`). iogpu.wired_limit_mb is macOS's alone: on
+   *  linux it is never recommended, only the context shrink. Absent: darwin, the seed's platform. */
+  platform?: 'darwin' | 'linux';
 }
 
 export function preflight(i: PreflightInputs): PreflightResult {
@@ -36,7 +39,7 @@ export function preflight(i: PreflightInputs): PreflightResult {
     const halved = Math.max(i.contextFloor, Math.floor(i.defaultContextWindow / 2));
     if (halved < i.contextWindow) recommend.contextWindow = halved;
     const target = Math.floor(i.totalBytes / MIB) - OS_RESERVE_MB;
-    if (target > 0 && i.wiredLimitMb < target) recommend.wiredLimitMb = target;
+    if (i.platform !== 'linux' && target > 0 && i.wiredLimitMb < target) recommend.wiredLimitMb = target;
   }
   return { modelBytes, gpuBudgetBytes, headroomBytes, tight, recommend };
 }

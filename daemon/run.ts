@@ -57,12 +57,14 @@ export async function runDaemon(): Promise<number> {
   const root: RootLog = createRootLog(config.paths.daemonLog, { pretty: process.stdout.isTTY === true });
   const log = root.log.child({ mod: 'daemon' });
   const startedAt = Date.now();
+  const daemonInfo = () => ({ pid: process.pid, version: VERSION, protocol: PROTOCOL_VERSION, uptimeS: Math.floor((Date.now() - startedAt) / 1000), home: config.paths.home });
   let sock: SocketServer | null = null;
   const attachFile = createAttachFile({ path: config.paths.attachScript, endpointUrl: `http://127.0.0.1:${config.port}`, log });
   attachFile.remove(); // a file left by a daemon that died hard describes nothing now
   const emit = (e: Omit<DaemonEvent, 'at'>) => {
     const event = { ...e, at: new Date().toISOString() } as DaemonEvent;
     sock?.broadcast(event);
+    endpointRef?.onEvent(event);
     attachFile.refresh(host.view());
   };
   const persisted = loadState(config.paths.state);
@@ -93,6 +95,8 @@ export async function runDaemon(): Promise<number> {
       reportFailed: (gen, why) => host.reportFailed(gen, why),
       flipAuth: (gen) => host.flipAuth(gen),
       engineView: () => host.view(),
+      pageStatus: () => ({ daemon: daemonInfo(), engine: host.status() }),
+      metricsView: () => { const e = host.status(); return { state: e.state, contextWindow: e.contextWindow, memory: e.memory }; },
       log: root.log.child({ mod: 'endpoint' }),
     });
     endpointRef = endpoint;
@@ -163,8 +167,8 @@ export async function runDaemon(): Promise<number> {
     requestShutdown: (reason) => setImmediate(() => void stop(reason)),
     afterUnload: () => revertWiredLimit(config.paths.home, log, notifier),
     daemonStatus: () => ({
-      daemon: { pid: process.pid, version: VERSION, protocol: PROTOCOL_VERSION, uptimeS: Math.floor((Date.now() - startedAt) / 1000), home: config.paths.home },
-      endpoint: { url: endpoint.url, ...endpoint.stats() },
+      daemon: daemonInfo(),
+      endpoint: { url: endpoint.url, ...endpoint.stats(), sessions: endpoint.sessions() },
     }),
   });
   // Before the socket answers: a client must never see "stopped" while an orphan engine from a

@@ -2,14 +2,11 @@
 import { EngineChoiceError, loadRequest } from '../../common/load-request.js';
 import type { DaemonEvent, LoadParams } from '../protocol/protocol.js';
 import { connectOrExplain, currentPaths, printRpcError } from './connect-home.js';
-import { formatBytes } from './format.js';
+import { ProgressDisplay, progressEveryMs } from '../../common/progress-line.js';
 
+/** The lines a load prints besides its progress (common/progress-line.ts draws that). */
 function progressLine(e: DaemonEvent): string | null {
   switch (e.type) {
-    case 'progress':
-      return e.phase === 'downloading'
-        ? `⬇ downloading ${e.model} ${formatBytes(e.bytes)} (${(e.rateBps / 1024 ** 2).toFixed(1)} MB/s)`
-        : `⏳ loading ${e.model} into memory… ${e.loadingS}s`;
     case 'state': return `engine ${e.to}`;
     case 'crash': return `engine crashed (${e.reason})`;
     case 'restart': return `restarting (attempt ${e.attempt})`;
@@ -31,19 +28,21 @@ export async function loadCommand(model: string, opts: { ctx?: number; engine?: 
   const client = await connectOrExplain(currentPaths());
   if (!client) return 1;
   const tty = process.stderr.isTTY === true;
-  // On a terminal one line is redrawn in place; in a pipe each state change gets its own line.
+  // On a terminal one live line (the bar shows the phase, so state changes are not repeated); in a
+  // pipe a progress line every few seconds and each state change on its own line.
+  const display = new ProgressDisplay({ stream: process.stderr, tty, everyMs: progressEveryMs(process.env) });
   client.onEvent((e) => {
+    if (e.type === 'progress') return display.show(e);
     const line = progressLine(e);
-    if (!line || (!tty && e.type === 'progress')) return;
-    process.stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
+    if (line && !(tty && e.type === 'state')) display.note(line);
   });
   try {
     const r = await client.request('load', params);
-    if (tty) process.stderr.write('\r\x1b[K');
+    display.stop(); // before stdout's line: on a terminal both share the screen
     process.stdout.write(`ready: ${r.model}  context ${r.contextWindow} tokens  ${r.kind} ${r.url}\n`);
     return 0;
   } catch (err) {
-    if (tty) process.stderr.write('\r\x1b[K');
+    display.stop();
     printRpcError(err);
     return 1;
   } finally {

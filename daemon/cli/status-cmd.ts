@@ -24,7 +24,11 @@ export function renderStatus(s: StatusResult): string {
   if (e.lastCrash) lines.push(`last crash  ${e.lastCrash.reason} at ${e.lastCrash.at}${e.lastCrash.signal ? ` (${e.lastCrash.signal})` : e.lastCrash.exitCode !== null ? ` (exit ${e.lastCrash.exitCode})` : ''}`);
   if (e.error) lines.push(`error    ${e.error.message} (${e.error.reason})${e.error.hint ? `\n  hint: ${e.error.hint}` : ''}`);
   if (e.kind !== 'remote') lines.push(`engine bin ${e.bin ?? 'not found'}`);
-  lines.push(`endpoint ${s.endpoint.url}`);
+  lines.push(`endpoint ${s.endpoint.url}  (status page: ${s.endpoint.url}/ in a browser; metrics: ${s.endpoint.url}/metrics)`);
+  for (const c of (s.endpoint.sessions ?? []).slice(0, 5)) {
+    const agents = Object.entries(c.agents).map(([a, n]) => `${a} ${n}`).join(', ');
+    lines.push(`session  ${c.session.slice(0, 36)}  ${c.requests} requests${c.errors ? `, ${c.errors} errors` : ''}  (${agents})  last ${c.lastAt}`);
+  }
   return lines.join('\n');
 }
 

@@ -5,7 +5,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger } from 'pino';
 import { NEVER } from '../durations.js';
 import { DaemonError } from '../errors.js';
-import type { EngineState } from '../protocol/protocol.js';
+import type { CrashReason, DaemonEvent, EngineState, SessionCount, StatusResult } from '../protocol/protocol.js';
+import { LiveFeed } from './live-feed.js';
+import { pageRoute } from './page-routes.js';
 import type { ReadyEngine, RunEnd } from '../supervisor/supervisor.js';
 import { RunEnds } from './run-ends.js';
 import { STOPPING_MESSAGE } from './relay.js';
@@ -17,6 +19,9 @@ import { RequestQueue } from './queue.js';
 import { shapeForEngine } from './request-rewrite.js';
 import { TokenBounds } from './token-bound.js';
 import { newStats, type EndpointStats } from './stats.js';
+import { createMetrics, type MetricsView } from './metrics.js';
+import { SessionCounts } from './session-counts.js';
+import type { RequestRecord } from './request-record.js';
 
 /** Largest request body accepted (a long Claude Code session with big tool results is a few MB). */
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
@@ -48,6 +53,12 @@ export interface EndpointOptions {
   reportFailed(gen: number, why: string): void;
   flipAuth(gen: number): boolean;
   engineView(): { state: EngineState; model: string | null; contextWindow: number };
+  /** What /metrics reads at scrape time; else engineView(), without memory. */
+  metricsView?(): MetricsView;
+  /** What the status page shows of the daemon and its engine (status without the endpoint part). */
+  pageStatus?(): Pick<StatusResult, 'daemon' | 'engine'>;
+  /** Every finished Messages request, after the metrics and the session counts took it. */
+  onRecord?(record: RequestRecord): void;
   log: Logger;
 }
 
@@ -56,6 +67,10 @@ export interface Endpoint {
   stats(): EndpointStats;
   /** The supervisor ended engine run `gen` (a crash, an unload, a swap): the words a client mid-answer hears. */
   runEnded(gen: number, end: RunEnd): void;
+  /** The recent Claude Code sessions and their agents' counts, for `status`. */
+  sessions(): SessionCount[];
+  /** Every daemon event (run.ts's emit): crashes are counted in /metrics. */
+  onEvent(e: DaemonEvent): void;
   /** Stops taking requests; each open answer ends with an error event that says cclocald is
    *  stopping and each waiting request gets 503, given up to `drainMs` to be written. */
   close(drainMs: number): Promise<void>;
@@ -117,6 +132,11 @@ export async function startEndpoint(o: EndpointOptions): Promise<Endpoint> {
   const stats = newStats();
   const runEnds = new RunEnds(CRASH_NOTICE_MS);
   const stopping = new AbortController();
+  const metrics = createMetrics({ queue, view: o.metricsView ?? (() => ({ ...o.engineView(), memory: null })) });
+  const sessions = new SessionCounts();
+  const feed = o.pageStatus ? new LiveFeed(o.pageStatus) : null;
+  let lastCrash: CrashReason | null = null;
+  const onRecord = (r: RequestRecord) => { metrics.record(r); sessions.record(r); feed?.record(r); o.onRecord?.(r); };
   const countTokens = async (engine: ReadyEngine, body: string, gone: AbortSignal): Promise<number> => {
     // Counting is a guard, not a gate: if the engine cannot count, let it see the request.
     const r = await askEngineToCount(engine, body, { 'content-type': 'application/json' }, gone);
@@ -126,7 +146,7 @@ export async function startEndpoint(o: EndpointOptions): Promise<Endpoint> {
   const messagesDeps: MessagesDeps = {
     awaitReady: o.awaitReady, tryReady: o.tryReady, reportWedged: o.reportWedged, reportFailed: o.reportFailed, flipAuth: o.flipAuth, whenRunEnded: (gen) => runEnds.when(gen), stopping: stopping.signal, countTokens, tokenBounds: new TokenBounds(), queue, stats,
     queueTimeoutMs: o.queueTimeoutMs, pingIntervalMs: o.pingIntervalMs, timeouts: { firstEventMs: o.firstEventTimeoutMs, betweenEventsMs: o.betweenEventsTimeoutMs },
-    log: o.log,
+    onRecord, log: o.log,
   };
 
   // Answers still being written, so a stop can wait for their last words.
@@ -156,12 +176,20 @@ export async function startEndpoint(o: EndpointOptions): Promise<Endpoint> {
     if (why) { sendError(res, 403, 'permission_error', `refused: ${why}; cclocald answers local clients only`); return; }
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
+    // The live status page, for a browser (GET / with Accept: text/html) and its event stream.
+    if (feed && pageRoute(req, res, path, feed)) return;
     if ((req.method === 'GET' || req.method === 'HEAD') && path === '/') { send(res, 200, { service: 'cclocald', endpoint: 'anthropic-messages' }); return; }
     // Claude Code's connection warm-up (llm-gateway-protocol, "Optional endpoints"): at once, in any engine state.
     if ((req.method === 'GET' || req.method === 'HEAD') && path === '/api/hello') { send(res, 200, { ok: true }); return; }
     if (req.method === 'GET' && path === '/health') {
       const e = o.engineView();
       send(res, e.state === 'ready' ? 200 : 503, { status: e.state === 'ready' ? 'healthy' : e.state, engine: e });
+      return;
+    }
+    // Prometheus text format, behind the same Host and Origin checks as every route.
+    if ((req.method === 'GET' || req.method === 'HEAD') && path === '/metrics') {
+      const text = await metrics.text();
+      res.writeHead(200, { 'content-type': metrics.contentType }).end(req.method === 'HEAD' ? undefined : text);
       return;
     }
     if (req.method === 'GET' && path === '/v1/models') {
@@ -219,7 +247,15 @@ export async function startEndpoint(o: EndpointOptions): Promise<Endpoint> {
     url: `http://127.0.0.1:${o.port}`,
     stats: () => ({ ...stats, queueDepth: queue.depth, inFlight: queue.active }),
     runEnded: (gen, end) => runEnds.ended(gen, end),
+    sessions: () => sessions.list(),
+    onEvent: (e) => {
+      // A restart is counted under the reason of the crash it follows (a crash given up is none).
+      if (e.type === 'crash') lastCrash = e.reason;
+      if (e.type === 'restart' && lastCrash) metrics.countCrash(lastCrash);
+      feed?.event(e);
+    },
     close: async (drainMs) => {
+      feed?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       stopping.abort();
       server.closeIdleConnections();

@@ -24,6 +24,18 @@ import { inputTokensOf, withInputTokens } from './usage-patch.js';
 
 export { STOPPING_MESSAGE, type RelayOutcome, type RelayRequest, type RelayTimeouts } from './relay-request.js';
 
+/** A whole JSON answer's usage.output_tokens; parsed only when the answer names it. */
+function outputTokensOf(raw: Buffer): number | null {
+  if (!raw.includes(OUTPUT_TOKENS_KEY)) return null;
+  try {
+    const n = (JSON.parse(raw.toString('utf8')) as { usage?: { output_tokens?: unknown } }).usage?.output_tokens;
+    return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : null;
+  } catch {
+    return null;
+  }
+}
+const OUTPUT_TOKENS_KEY = Buffer.from('"output_tokens"');
+
 export function relay(req: RelayRequest, res: ServerResponse, clientGone: AbortSignal): Promise<RelayOutcome> {
   if (clientGone.aborted) return Promise.resolve({ kind: 'done', status: 499, events: 0, firstEventAt: null });
   return new Promise((resolve) => new Relay(req, res, clientGone, resolve).start());
@@ -184,6 +196,7 @@ class Relay {
       const status = answer.statusCode ?? 502;
       const raw = Buffer.concat(chunks);
       const failed = status === 200 ? null : engineError(req, status, raw.toString('utf8'));
+      const whole = !failed && !res.headersSent;
       if (res.headersSent) {
         // A retry after heartbeats were sent: only an SSE error can still be said.
         const e = failed ?? engineError(req, status, raw.toString('utf8'));
@@ -193,7 +206,7 @@ class Relay {
       } else {
         res.writeHead(status, { 'content-type': 'application/json' }).end(errorBody(failed.type, failed.message));
       }
-      this.#finish({ kind: 'done', status, events: failed ? 0 : 1, firstEventAt: req.now(), ...(failed?.tooLong ? { tooLong: true } : {}) });
+      this.#finish({ kind: 'done', status, events: failed ? 0 : 1, firstEventAt: req.now(), ...(failed?.tooLong ? { tooLong: true } : {}), ...(whole ? { outputTokens: outputTokensOf(raw) } : {}) });
     });
   }
 
@@ -225,7 +238,7 @@ class Relay {
       default:
         if (!this.#tracker.sawStop) { void this.#engineGone('the stream ended without message_stop'); return; }
         this.res.end();
-        this.#finish({ kind: 'done', status: 200, events: this.#events, firstEventAt: this.#firstEventAt });
+        this.#finish({ kind: 'done', status: 200, events: this.#events, firstEventAt: this.#firstEventAt, outputTokens: this.#tracker.outputTokens });
     }
   }
 

@@ -67,6 +67,30 @@ export function isPreamble(u: SseUnit): boolean {
   }
 }
 
+const OUTPUT_TOKENS = Buffer.from('"output_tokens"');
+/** Bytes of the previous chunk kept to find a pattern split between two chunks (message_stop's
+ *  line, a usage key with its figure): at least STOP_EVENT's length less one. */
+const SEAM_BYTES = 40;
+
+/** The figure of the last `"output_tokens": N` that starts before `startBefore` and ends inside
+ *  `buf` (a figure cut by the end may go on), or -1. A model's text cannot fake it: inside a JSON
+ *  string its quotes are escaped. */
+export function lastOutputTokens(buf: Buffer, startBefore: number): number {
+  let found = -1;
+  for (let i = buf.indexOf(OUTPUT_TOKENS); i !== -1 && i < startBefore; i = buf.indexOf(OUTPUT_TOKENS, i + 1)) {
+    let j = i + OUTPUT_TOKENS.length;
+    while (buf[j] === 0x20) j++;
+    if (buf[j] !== 0x3a) continue; // ':'
+    j++;
+    while (buf[j] === 0x20) j++;
+    let n = 0;
+    const from = j;
+    for (let c = buf[j]; c !== undefined && c >= 0x30 && c <= 0x39; c = buf[++j]) n = n * 10 + (c - 0x30);
+    if (j > from && j < buf.length) found = n;
+  }
+  return found;
+}
+
 // Field names count only at the start of a line: JSON data never holds a raw newline, so a model
 // that writes "event: message_stop" in its text cannot end the stream early.
 const EVENT_FIELD = Buffer.from('\nevent:');
@@ -82,10 +106,12 @@ export class StreamTracker {
   #tail: Buffer = Buffer.from('\n');
   events = 0;
   sawStop = false;
+  /** The last `"output_tokens":N` seen (message_delta's usage), or null. */
+  outputTokens: number | null = null;
 
   /** Returns how many events began in this chunk (0 for a heartbeat-only chunk). */
   feed(chunk: Buffer): number {
-    const keep = STOP_EVENT.length - 1;
+    const keep = SEAM_BYTES;
     const seam = Buffer.concat([this.#tail, chunk.subarray(0, keep)]);
     let n = 0;
     // In the seam, only matches that start in the tail and reach into the chunk are new; the
@@ -95,6 +121,10 @@ export class StreamTracker {
     }
     for (let i = chunk.indexOf(EVENT_FIELD); i !== -1; i = chunk.indexOf(EVENT_FIELD, i + 1)) n++;
     if (!this.sawStop && (seam.includes(STOP_EVENT) || chunk.includes(STOP_EVENT))) this.sawStop = true;
+    // Usage: a figure cut by the chunk's end is read whole from the next seam. Later wins.
+    let said = lastOutputTokens(chunk, chunk.length);
+    if (said === -1) said = lastOutputTokens(seam, this.#tail.length);
+    if (said !== -1) this.outputTokens = said;
     this.#tail = chunk.length >= keep ? Buffer.from(chunk.subarray(chunk.length - keep)) : seam.subarray(Math.max(0, seam.length - keep));
     this.events += n;
     return n;

@@ -68,8 +68,9 @@ export interface StatusResult {
     error: EngineError | null;
     /** The engine executable the daemon would run, or null when none is found. */
     bin: string | null;
-    /** Download bytes or loading seconds while not ready. */
-    progress: { bytes: number; rateBps: number; loadingS: number } | null;
+    /** Download bytes or loading seconds while not ready; totalBytes is the download's size once
+     *  known (the Hugging Face hub's figure, else the catalog's estimate: totalIsEstimate), else null. */
+    progress: { bytes: number; rateBps: number; loadingS: number; totalBytes: number | null; totalIsEstimate: boolean } | null;
     /** From the engine's /v1/status when it reports it. */
     memory: { activeGB: number; peakGB: number; cacheGB: number } | null;
     /** A remote engine's upstreams, in the order requests try them; absent for a local engine. */
@@ -92,7 +93,23 @@ export interface StatusResult {
     tokenCounts: number;
     queueDepth: number;
     inFlight: number;
+    /** The last 20 Claude Code sessions that made requests (x-claude-code-session-id), most
+     *  recent first; requests without the header are not in it. */
+    sessions: SessionCount[];
   };
+}
+
+/** One Claude Code session's requests since the daemon started (while it stays among the recent). */
+export interface SessionCount {
+  session: string;
+  requests: number;
+  /** Answered with an error status (4xx/5xx), client disconnects excluded. */
+  errors: number;
+  /** ISO-8601 time its latest request ended. */
+  lastAt: string;
+  /** Requests by agent (x-claude-code-agent-id; "main" for the main loop, without one), for its
+   *  20 most recently active agents. */
+  agents: Record<string, number>;
 }
 
 /** One server a remote engine fronts, as its last probe or request found it. */
@@ -148,7 +165,7 @@ export type MethodName = keyof Methods;
 /** Notifications sent as method "event" (no id) to every connection. */
 export type DaemonEvent =
   | { type: 'state'; at: string; from: EngineState; to: EngineState; model: string | null }
-  | { type: 'progress'; at: string; model: string; phase: 'downloading' | 'loading'; bytes: number; rateBps: number; loadingS: number }
+  | { type: 'progress'; at: string; model: string; phase: 'downloading' | 'loading'; bytes: number; rateBps: number; loadingS: number; totalBytes: number | null; totalIsEstimate: boolean }
   | { type: 'crash'; at: string; model: string; reason: CrashReason; exitCode: number | null; signal: string | null; stderrTail: string }
   | { type: 'restart'; at: string; model: string; attempt: number; delayMs: number }
   | { type: 'contextShrunk'; at: string; model: string; from: number; to: number }

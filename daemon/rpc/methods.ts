@@ -110,6 +110,7 @@ export function createRpcServer(d: MethodDeps): JSONRPCServer {
     const mem = await readMemoryFacts(d.platform);
     const place = kind.downloads(model, d.engineEnv, d.hfHubCache);
     return preflight({
+      platform: d.platform,
       totalBytes: mem.totalBytes,
       wiredLimitMb: mem.wiredLimitMb,
       cachedBytes: 'file' in model.source ? fileBytes(model.source.file) : place.dir ? dirBytes(place.dir) : 0,

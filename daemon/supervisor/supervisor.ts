@@ -17,6 +17,7 @@ import type { Config } from '../config.js';
 import { cancelled, DaemonError, engineDiskFull, engineFailed, engineMissing, engineStuck, invalidParams, modelFileMissing, notThisEngine, nothingLoaded, shuttingDown, unknownModel } from '../errors.js';
 import type { EngineExit, EngineHandle, EngineSpec } from '../engine/engine-process.js';
 import { diskFullIn } from '../engine/engine-text.js';
+import { HubTotal, hubSource } from '../engine/hub-size.js';
 import type { EngineKind } from '../engine/kind.js';
 import { defaultEngineName, isLocalKind } from '../engine/kinds.js';
 import type { Notifier } from '../notify.js';
@@ -356,8 +357,16 @@ export class Supervisor {
     const { run, plan } = started;
     const { cached } = plan.downloads;
     this.#d.log.info({ kind: kind.name, model: model.id, pid: run.handle.pid, port: plan.port, bin: plan.bin, argv: plan.argv, cached, trigger: 'engine' }, 'engine spawned');
+    // The download's size, asked of the hub the engine downloads from (its own environment's
+    // HF_ENDPOINT) once the folder first grows; the progress events carry it once known.
+    const total = plan.downloads.dir === null ? undefined : new HubTotal({
+      model, kind: kind.name, source: hubSource(kind.engineEnv(cfg.engineBaseEnv), kind.name),
+      onSettled: (t, why) => this.#d.log.info({ model: model.id, totalBytes: t?.bytes ?? null, estimate: t?.estimate ?? false, ...(why ? { why } : {}) },
+        t && !t.estimate ? 'download size from the hub' : 'download size not from the hub'),
+    });
     run.watchStart({
       cacheDir: plan.downloads.dir, isWriting: plan.downloads.isWriting, initialPhase: cached ? 'loading' : 'downloading', intervalMs: cfg.progressIntervalMs, stallMs: cfg.stallTimeoutMs, quietMs: cfg.downloadQuietMs, now: this.#now,
+      total,
       onProgress: (p) => this.#onProgress(run, p),
       onStall: () => void this.#serial(() => this.#onStall(run)),
     });
@@ -389,7 +398,7 @@ export class Supervisor {
     if (this.#running !== r || !this.#model) return;
     if (p.phase === 'downloading' && canTransition(this.#state, 'downloadProgressed')) this.#apply('downloadProgressed');
     if (p.phase === 'loading' && canTransition(this.#state, 'downloadFinished')) this.#apply('downloadFinished');
-    this.#d.emit({ type: 'progress', model: this.#model.id, phase: p.phase, bytes: p.bytes, rateBps: p.rateBps, loadingS: p.loadingS });
+    this.#d.emit({ type: 'progress', model: this.#model.id, phase: p.phase, bytes: p.bytes, rateBps: p.rateBps, loadingS: p.loadingS, totalBytes: p.totalBytes, totalIsEstimate: p.totalIsEstimate });
   }
 
   async #onHealthy(r: EngineRun): Promise<void> {
@@ -501,7 +510,7 @@ export class Supervisor {
       lastCrash: this.#crashes.last,
       error,
       bin: lookup.found ? lookup.bin : null,
-      progress: r?.progress ? { bytes: r.progress.bytes, rateBps: r.progress.rateBps, loadingS: r.progress.loadingS } : null,
+      progress: r?.progress ? { bytes: r.progress.bytes, rateBps: r.progress.rateBps, loadingS: r.progress.loadingS, totalBytes: r.progress.totalBytes, totalIsEstimate: r.progress.totalIsEstimate } : null,
       memory: r && this.#state === 'ready' ? r.memory : null,
     };
   }

@@ -199,6 +199,6 @@ test('errors a person can act on: unknown flag or model, Claude Code missing', a
   assert.match(model.stderr, /unknown model "nonsense"/);
   const noClaude = await cclocal(t, home, ['--gemma-light'], { CCLOCAL_CLAUDE_BIN: join(home.dir, 'no-such-claude') });
   assert.equal(noClaude.code, 1);
-  assert.match(noClaude.stderr, /Claude Code CLI not found[\s\S]*npm install -g @anthropic-ai\/claude-code/);
+  assert.match(noClaude.stderr, /Claude Code CLI not found[\s\S]*run \.\/install\.sh in the cclocal folder/);
   assert.deepEqual(liveEngines(home), [], 'nothing was started for a run that could not attach');
 });

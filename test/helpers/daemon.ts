@@ -69,6 +69,9 @@ export function makeHome(t: TestContext, opts: { config?: Record<string, unknown
     CCLOCAL_ENGINE_BIN: FAKE_ENGINE,
     CCLOCAL_PORT: String(port),
     HF_HUB_CACHE: hfCache,
+    // The hub the daemon asks for a download's size: nothing listens there, so a test never
+    // reaches huggingface.co (a test of the size lookup names its own stand-in hub).
+    HF_ENDPOINT: 'http://127.0.0.1:9',
     CCLOCAL_TEST_RECORD: record,
     FAKE_VLLM_RECORD: record,
     FAKE_VLLM_PIDS_DIR: pidsDir,

@@ -111,7 +111,7 @@ test('a client that never reads its event notifications is dropped once they pas
   t.after(() => { reader.socket.destroy(); idle.destroy(); });
   await new Promise((r) => idle.once('connect', r));
   await reader.send('{"jsonrpc":"2.0","id":1,"method":"none"}\n'); // barrier: both are accepted
-  const event = { type: 'progress', at: new Date(0).toISOString(), model: 'x'.repeat(200), phase: 'downloading', bytes: 1, rateBps: 1, loadingS: 0 } as const;
+  const event = { type: 'progress', at: new Date(0).toISOString(), model: 'x'.repeat(200), phase: 'downloading', bytes: 1, rateBps: 1, loadingS: 0, totalBytes: null, totalIsEstimate: false } as const;
   for (let i = 0; i < 100_000 && sock.connectionCount() === 2; i++) {
     sock.broadcast(event);
     if (i % 100 === 0) await new Promise((r) => setImmediate(r));
