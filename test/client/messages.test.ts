@@ -112,3 +112,15 @@ test('after a session at a terminal, one line says the model stays warm, what it
   assert.match(piped.stdout, /fake claude ran/);
   assert.doesNotMatch(piped.stderr, /warm/);
 });
+
+test('the warm fast path (no Node) says the same line after a session at a terminal, and keeps claude\'s exit status', { skip: hasTmux ? false : 'tmux is not installed' }, async (t) => {
+  const home = makeHome(t);
+  const d = await startDaemon(t, home);
+  await d.rpc.request('load', { model: 'gemma-light' });
+  await statusUntil(d, (s) => s.engine.state === 'ready', 'ready');
+  // The shell reads the engine's resident memory (the stand-in's is some MB); the Node client
+  // would give the engine's own figure, 5.3 GB.
+  const pane = inTerminal(t, home, ['--', '-p', 'x'], { FAKE_CLAUDE_EXIT: '3' });
+  const screen = await pane.waitFor(/exit=\d+/, 'cclocal to finish');
+  assert.match(screen, /fake claude ran\ncclocald keeps mlx-community\/gemma-4-e4b-it-4bit warm \(\d+ MB\); free it with: cclocald unload\nexit=3/);
+});
