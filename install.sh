@@ -311,7 +311,8 @@ uninstall() {
   for a in ${files[@]+"${files[@]}"}; do
     if [ -f "$a" ] && [ ! -s "$a" ]; then rm -f "$a"; say "  removed $(tilde "$a") (empty; ./install.sh created it)"; fi
   done
-  if [ -f "$MANIFEST" ]; then rm -f "$MANIFEST"; removed=$((removed + 1)); fi
+  # Kept while a step failed: a second --uninstall, after the fix, finds what is still to remove.
+  if [ -f "$MANIFEST" ] && [ "$failed" = 0 ]; then rm -f "$MANIFEST"; removed=$((removed + 1)); fi
   # Folders it created, deepest first, where they are empty now.
   while IFS= read -r a; do
     if [ -n "$a" ] && [ -d "$a" ] && rmdir "$a" 2>/dev/null; then say "  removed $(tilde "$a")/ (empty; ./install.sh created it)"; fi
