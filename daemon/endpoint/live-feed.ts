@@ -11,6 +11,7 @@ const KEEP_REQUESTS = 200;
 const KEEP_CRASHES = 50;
 /** A fresh snapshot (uptime, memory) this often while a page is open. */
 const SNAPSHOT_MS = 5000;
+const SNAPSHOT_AFTER: ReadonlySet<DaemonEvent['type']> = new Set(['state', 'restart', 'crash', 'contextShrunk', 'contextSet', 'failed', 'upstream']);
 /** Unsent bytes past which a page that does not read is dropped. */
 const MAX_UNSENT_BYTES = 1024 * 1024;
 
@@ -79,8 +80,9 @@ export class LiveFeed {
     }
     const shown = forPage(e);
     if (shown) this.#send('daemon', shown);
-    // Counters that change with these (restarts, memory, the window): a fresh snapshot at once.
-    if (e.type === 'state' || e.type === 'restart' || e.type === 'crash' || e.type === 'contextShrunk') this.#send('snapshot', this.snapshot());
+    // What changes with these (restarts, the window, the crash history and what was done about
+    // it): a fresh snapshot at once, so the page derives nothing itself.
+    if (SNAPSHOT_AFTER.has(e.type)) this.#send('snapshot', this.snapshot());
   }
 
   /** GET /events: the snapshot at once, then every request and event as it happens. */

@@ -93,7 +93,6 @@ function drawChart() {
   }
 }
 
-let crashes = [];
 let uptimeS = 0;
 setInterval(() => { if (uptimeS > 0) text($('uptime'), duration(++uptimeS)); }, 1000);
 
@@ -105,29 +104,18 @@ function connect() {
   es.addEventListener('snapshot', (m) => {
     const snap = JSON.parse(m.data);
     showEngine(snap);
-    crashes = snap.crashes;
-    showCrashes(crashes);
+    showCrashes(snap.crashes);
     if (requests.length === 0) for (const r of snap.requests) addRequest(r);
   });
   es.addEventListener('request', (m) => addRequest(JSON.parse(m.data)));
+  // State changes come at once; the snapshot that follows each event brings the rest.
   es.addEventListener('daemon', (m) => {
     const e = JSON.parse(m.data);
-    if (e.type === 'state') {
-      const state = $('state');
-      text(state, e.to);
-      state.className = `state ${e.to}`;
-      if (e.model) text($('model'), e.model);
-    }
-    if (e.type === 'crash') { crashes.push({ ...e, then: null }); showCrashes(crashes); }
-    const last = crashes[crashes.length - 1];
-    if (last && !last.then) {
-      if (e.type === 'restart') last.then = `restarted it (attempt ${e.attempt}, after ${e.delayMs} ms)`;
-      if (e.type === 'contextShrunk') last.then = `halved the window ${e.from} → ${e.to}`;
-      if (e.type === 'failed') last.then = 'gave it up';
-      if (e.type === 'upstream' && e.healthy) last.then = `an upstream answered again (${e.url})`;
-      showCrashes(crashes);
-    }
-    if (e.type === 'contextShrunk' || e.type === 'contextSet') text($('window'), `${e.to ?? e.contextWindow} tokens`);
+    if (e.type !== 'state') return;
+    const state = $('state');
+    text(state, e.to);
+    state.className = `state ${e.to}`;
+    if (e.model) text($('model'), e.model);
   });
 }
 
